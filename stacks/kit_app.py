@@ -1,0 +1,67 @@
+"""Builds the kit's CDK app: settings first, then one stack per workload, then cdk-nag."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+
+from stacks.custom_runtime import CustomRuntimeStack
+from stacks.destinations import DestinationsStack
+from stacks.durable_etl import DurableEtlStack
+from stacks.log_export import LogExportStack
+from stacks.settings import KitSettings, settings_from_context
+from stacks.shared.nag import add_nag_checks
+
+APP_NAME = "lwk"
+
+
+def _environment() -> cdk.Environment | None:
+    # Env-agnostic unless the CLI (or the user) names an account and region: synth never calls AWS.
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    return cdk.Environment(account=account, region=region) if account and region else None
+
+
+def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
+    env = _environment()
+    prefix = f"{APP_NAME}-{settings.common.stage}"
+    stacks: dict[str, cdk.Stack] = {
+        "durable-etl": DurableEtlStack(
+            app, f"{prefix}-durable-etl", env=env, common=settings.common, settings=settings.durable_etl
+        ),
+        "log-export": LogExportStack(
+            app, f"{prefix}-log-export", env=env, common=settings.common, settings=settings.log_export
+        ),
+        "destinations": DestinationsStack(
+            app, f"{prefix}-destinations", env=env, common=settings.common, settings=settings.destinations
+        ),
+        "custom-runtime": CustomRuntimeStack(
+            app, f"{prefix}-custom-runtime", env=env, common=settings.common, settings=settings.custom_runtime
+        ),
+    }
+    for key, value in {"stage": settings.common.stage, **settings.common.tags}.items():
+        cdk.Tags.of(app).add(key, value)
+    return stacks
+
+
+def create_app(
+    *, outdir: str | None = None, context: Mapping[str, Any] | None = None, nag: bool = True
+) -> cdk.App:
+    """The kit's app, with cdk-nag on unless `nag=False`.
+
+    Under the CLI the context (cdk.json and `-c`) arrives by itself; tests pass `context`.
+    """
+    app = cdk.App(
+        outdir=outdir,
+        context=dict(context) if context is not None else None,
+        # cfn-lint and cdk-nag run over every template in the test suite; the built-in validation
+        # would repeat most of that on every synth at about 4 s each (see bench/synth.py).
+        builtin_cloud_formation_validation=False,
+    )
+    settings = settings_from_context(app.node.get_all_context())
+    build_stacks(app, settings)
+    if nag:
+        add_nag_checks(app)
+    return app

@@ -1,0 +1,53 @@
+"""Settings of the durable ETL workload (`kit.durableEtl`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .reader import SettingsReader
+
+SCHEDULE_PATTERN = r"(cron|rate|at)\(.+\)"
+DATASET_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+
+
+@dataclass(frozen=True)
+class DurableEtlSettings:
+    execution_timeout_hours: int
+    retention_days: int
+    default_batch_size: int
+    rate_limit_wait_seconds: int
+    off_peak_hour: int
+    time_zone: str
+    map_concurrency: int
+    schedule_enabled: bool
+    schedule_expression: str
+    schedule_dataset_id: str
+
+
+def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
+    schedule = reader.child("schedule")
+    settings = DurableEtlSettings(
+        # Must cover the rate-limit wait plus up to a day of waiting for the off-peak hour.
+        execution_timeout_hours=reader.integer("executionTimeoutHours", minimum=1, maximum=8760, default=48),
+        retention_days=reader.integer("retentionDays", minimum=1, maximum=90, default=14),
+        default_batch_size=reader.integer("batchSize", minimum=1, maximum=5000, default=500),
+        rate_limit_wait_seconds=reader.integer("rateLimitWaitSeconds", minimum=1, maximum=86400, default=300),
+        off_peak_hour=reader.integer("offPeakHour", minimum=0, maximum=23, default=2),
+        time_zone=reader.time_zone("timeZone", default="UTC"),
+        map_concurrency=reader.integer("mapConcurrency", minimum=1, maximum=50, default=4),
+        schedule_enabled=schedule.boolean("enabled", default=False),
+        schedule_expression=schedule.string(
+            "expression",
+            pattern=SCHEDULE_PATTERN,
+            meaning="an EventBridge Scheduler expression: cron(...), rate(...) or at(...)",
+            default="cron(0 22 * * ? *)",
+        ),
+        schedule_dataset_id=schedule.string(
+            "datasetId",
+            pattern=DATASET_ID_PATTERN,
+            meaning="a dataset id: letters, digits, '.', '_' or '-', at most 128",
+            default="daily",
+        ),
+    )
+    schedule.done()
+    return settings

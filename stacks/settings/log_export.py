@@ -1,0 +1,62 @@
+"""Settings of the log export workload (`kit.logExport`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .reader import SettingsReader
+
+LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]{1,512}"
+
+
+@dataclass(frozen=True)
+class LogExportSettings:
+    log_groups: tuple[str, ...]
+    months_back: int
+    max_exports_per_run: int
+    retry_interval_seconds: int
+    retry_max_attempts: int
+    retry_backoff_rate: float
+    poll_interval_seconds: int
+    max_polls: int
+    archive_after_days: int
+    schedule_enabled: bool
+    schedule_expression: str
+    notification_email: str | None
+
+
+def read_log_export(reader: SettingsReader) -> LogExportSettings:
+    retry = reader.child("retry")
+    schedule = reader.child("schedule")
+    settings = LogExportSettings(
+        log_groups=reader.string_list(
+            "logGroups",
+            pattern=LOG_GROUP_PATTERN,
+            meaning="CloudWatch Logs log group names",
+            min_items=1,
+            max_items=20,
+            default=["/lwk/dev/destinations/worker"],
+        ),
+        months_back=reader.integer("monthsBack", minimum=1, maximum=24, default=3),
+        max_exports_per_run=reader.integer("maxExportsPerRun", minimum=1, maximum=480, default=24),
+        # Only one export task may run per account at a time: LimitExceededException is retried.
+        retry_interval_seconds=retry.integer("intervalSeconds", minimum=1, maximum=3600, default=60),
+        retry_max_attempts=retry.integer("maxAttempts", minimum=0, maximum=10, default=5),
+        retry_backoff_rate=retry.number("backoffRate", minimum=1, maximum=10, default=10),
+        poll_interval_seconds=reader.integer("pollIntervalSeconds", minimum=5, maximum=3600, default=30),
+        max_polls=reader.integer("maxPolls", minimum=1, maximum=1000, default=120),
+        archive_after_days=reader.integer("archiveAfterDays", minimum=30, maximum=3650, default=90),
+        schedule_enabled=schedule.boolean("enabled", default=True),
+        schedule_expression=schedule.string(
+            "expression",
+            pattern=r"cron\(.+\)|rate\(.+\)",
+            meaning="an EventBridge schedule expression: cron(...) or rate(...)",
+            default="cron(0 3 2 * ? *)",
+        ),
+        notification_email=reader.optional_string(
+            "notificationEmail", pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", meaning="an e-mail address"
+        ),
+    )
+    retry.done()
+    schedule.done()
+    return settings

@@ -1,0 +1,1 @@
+"""Building blocks every workload reuses: one construct (or helper) per file."""

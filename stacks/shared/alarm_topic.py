@@ -1,0 +1,40 @@
+"""The SNS topic a workload's alarms publish to, encrypted, with an optional e-mail subscription."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stacks.shared.nag import acknowledge
+
+
+class AlarmTopic(Construct):
+    """Creates a KMS key (rotated) and an SNS topic encrypted with it, TLS-only publishing.
+
+    CloudWatch alarms may use the key; `notify(alarm)` routes an alarm's ALARM and OK states here.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, email: str | None) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the alarm topic")
+        # CloudWatch publishes to an encrypted topic only if it may use the key.
+        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
+        if email:
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            acknowledge(
+                subscription,
+                "Serverless::Serverless-SNSRedrivePolicy",
+                "An e-mail copy of an alarm; a mail SNS cannot deliver leaves the alarm itself in ALARM "
+                "state in CloudWatch, so a dead-letter queue of alarm mails would have no reader.",
+            )
+
+    def notify(self, alarm: cloudwatch.Alarm) -> None:
+        action = cloudwatch_actions.SnsAction(self.topic)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)

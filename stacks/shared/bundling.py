@@ -1,0 +1,117 @@
+"""Python Lambda assets bundled on this machine, without Docker.
+
+`python_code("name")` copies `lambdas/name/` (minus tests and caches) and pip-installs that folder's
+own `requirements.txt` for Lambda's platform (arm64, CPython 3.13, manylinux wheels only) into the
+asset. The asset hash is computed from the source files and the target platform alone, so it is
+the same on every machine and unchanged by pip's output (wheel metadata, timestamps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+# Installed dependencies are kept per requirements hash, so repeated synths do not run pip again.
+DEPENDENCY_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "lambda-dependencies"
+REQUIREMENTS_FILE = "requirements.txt"
+
+# Lambda's arm64 Python 3.13 platform; pip takes only wheels built for it.
+PIP_PLATFORM_ARGS = (
+    "--platform", "manylinux2014_aarch64",
+    "--implementation", "cp",
+    "--python-version", "3.13",
+    "--only-binary=:all:",
+)  # fmt: skip
+
+_EXCLUDED_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
+_EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+
+
+class BundlingError(RuntimeError):
+    """A Lambda source folder could not be bundled."""
+
+
+def _included(relative: Path) -> bool:
+    return (
+        not _EXCLUDED_DIRS.intersection(relative.parts[:-1])
+        and relative.suffix not in _EXCLUDED_SUFFIXES
+        and not relative.name.startswith("test_")
+    )
+
+
+def source_files(source_dir: Path) -> list[Path]:
+    """The files of a Lambda source folder that belong in its asset, sorted."""
+    return sorted(
+        p for p in source_dir.rglob("*") if p.is_file() and _included(p.relative_to(source_dir))
+    )
+
+
+def source_hash(source_dir: Path) -> str:
+    digest = hashlib.sha256(" ".join(PIP_PLATFORM_ARGS).encode())
+    for path in source_files(source_dir):
+        digest.update(path.relative_to(source_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _install_dependencies(requirements: Path) -> Path:
+    key = hashlib.sha256(requirements.read_bytes() + " ".join(PIP_PLATFORM_ARGS).encode()).hexdigest()[:32]
+    target = DEPENDENCY_CACHE_DIR / key
+    if target.is_dir():
+        return target
+    staging = target.with_name(key + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--requirement", str(requirements), "--target", str(staging), *PIP_PLATFORM_ARGS,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(f"pip could not install {requirements} for Lambda:\n{result.stderr.strip()}")
+    staging.rename(target)
+    return target
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _LocalPythonBundling:
+    def __init__(self, source_dir: Path) -> None:
+        self._source_dir = source_dir
+
+    def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
+        output = Path(output_dir)
+        requirements = self._source_dir / REQUIREMENTS_FILE
+        if requirements.is_file():
+            shutil.copytree(_install_dependencies(requirements), output, dirs_exist_ok=True)
+        for path in source_files(self._source_dir):
+            relative = path.relative_to(self._source_dir)
+            if relative.name == REQUIREMENTS_FILE and len(relative.parts) == 1:
+                continue
+            (output / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, output / relative)
+        return True
+
+
+def python_code(name: str) -> lambda_.Code:
+    """The asset for `lambdas/<name>/`, bundled locally with its own pinned requirements."""
+    source_dir = LAMBDAS_DIR / name
+    if not source_dir.is_dir():
+        raise BundlingError(f"no Lambda source folder {source_dir}")
+    return lambda_.Code.from_asset(
+        str(source_dir),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=source_hash(source_dir),
+        bundling=cdk.BundlingOptions(
+            # Never pulled: local bundling always succeeds or raises. CDK requires an image anyway.
+            image=lambda_.Runtime.PYTHON_3_13.bundling_image,
+            local=_LocalPythonBundling(source_dir),
+        ),
+    )

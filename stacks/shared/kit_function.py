@@ -1,0 +1,173 @@
+"""The kit's Lambda function: arm64, X-Ray, JSON logs into its own log group with set retention."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.settings import CommonSettings
+from stacks.settings.common import LOG_RETENTION_DAYS
+from stacks.shared.nag import acknowledge
+
+LIVE_ALIAS_NAME = "live"
+
+# The settings speak in days; aws-cdk-lib's enum in names. Same order as LOG_RETENTION_DAYS.
+_RETENTION_BY_DAYS = dict(
+    zip(
+        LOG_RETENTION_DAYS,
+        (
+            logs.RetentionDays.ONE_DAY, logs.RetentionDays.THREE_DAYS, logs.RetentionDays.FIVE_DAYS,
+            logs.RetentionDays.ONE_WEEK, logs.RetentionDays.TWO_WEEKS, logs.RetentionDays.ONE_MONTH,
+            logs.RetentionDays.TWO_MONTHS, logs.RetentionDays.THREE_MONTHS, logs.RetentionDays.FOUR_MONTHS,
+            logs.RetentionDays.FIVE_MONTHS, logs.RetentionDays.SIX_MONTHS, logs.RetentionDays.ONE_YEAR,
+            logs.RetentionDays.THIRTEEN_MONTHS, logs.RetentionDays.EIGHTEEN_MONTHS, logs.RetentionDays.TWO_YEARS,
+            logs.RetentionDays.THREE_YEARS, logs.RetentionDays.FIVE_YEARS, logs.RetentionDays.SIX_YEARS,
+            logs.RetentionDays.SEVEN_YEARS, logs.RetentionDays.EIGHT_YEARS, logs.RetentionDays.NINE_YEARS,
+            logs.RetentionDays.TEN_YEARS,
+        ),
+        strict=True,
+    )
+)  # fmt: skip
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    return _RETENTION_BY_DAYS[days]
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+class KitFunction(Construct):
+    """A Lambda function with the kit's defaults and an explicit log group.
+
+    Creates the function, the log group `/lwk/<stage>/<workload>/<id>` (predictable, so the log
+    export workload can name it) and an execution role with no managed policies. The role may
+    write to that log group only, send X-Ray traces, and, for a durable function, checkpoint and
+    read the state of its own executions. Callers grant the rest with the resources' `grant_*`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        common: CommonSettings,
+        workload: str,
+        code: lambda_.Code,
+        handler: str,
+        environment: Mapping[str, str],
+        description: str,
+        runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_13,
+        memory_size: int = 256,
+        timeout: cdk.Duration = cdk.Duration.seconds(30),
+        durable_config: lambda_.DurableConfig | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/lwk/{common.stage}/{workload}/{_kebab(construct_id)}",
+            retention=log_retention(common.log_retention_days),
+            # Logs of a kit deployment go with it; export them first (the log export workload) to keep them.
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {self.node.path}",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=runtime,
+            architecture=lambda_.Architecture.ARM_64,
+            code=code,
+            handler=handler,
+            description=description,
+            environment=dict(environment),
+            memory_size=memory_size,
+            timeout=timeout,
+            role=self.role,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
+            log_group=self.log_group,
+            durable_config=durable_config,
+        )
+        self._enable_tracing()
+        if durable_config is not None:
+            self._allow_checkpoints()
+        if runtime is lambda_.Runtime.PYTHON_3_13 or runtime.name == lambda_.Runtime.PYTHON_3_13.name:
+            for rule_id in ("AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"):
+                acknowledge(
+                    self.function,
+                    rule_id,
+                    "python3.13 on purpose: the durable execution SDK, the tests and the benchmarks run on "
+                    "3.13 here; move to 3.14 together with .python-version and the pins.",
+                )
+
+    def _enable_tracing(self) -> None:
+        # Tracing is switched on through the L1 so that CDK does not put the X-Ray statement (which
+        # must say Resource "*") into the role's default policy, where an acknowledgement of that
+        # wildcard would also hide any wildcard a caller grants later. It gets a policy of its own.
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        tracing_policy = iam.Policy(
+            self,
+            "TracingPolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    resources=["*"],
+                )
+            ],
+        )
+        acknowledge(
+            tracing_policy,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions; "
+            "this policy holds only those two actions.",
+        )
+
+    def _allow_checkpoints(self) -> None:
+        # What AWSLambdaBasicDurableExecutionRolePolicy grants on "*", narrowed to this function's
+        # versions as AWS's durable functions security guide recommends. A separate policy, since
+        # the function's own ARN in the role's default policy would be a dependency cycle.
+        checkpoint_policy = iam.Policy(
+            self,
+            "CheckpointPolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"],
+                    resources=[f"{self.function.function_arn}:*"],
+                )
+            ],
+        )
+        acknowledge(
+            checkpoint_policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(self.function)}.Arn>:*]",
+            "Durable executions run on a version or alias of this one function; ':*' names exactly "
+            "those qualified ARNs and nothing else.",
+        )
+
+    @staticmethod
+    def _logical_id(resource: Construct) -> str:
+        child = resource.node.default_child
+        assert isinstance(child, cdk.CfnElement)
+        return cdk.Stack.of(resource).resolve(child.logical_id)
+
+    def add_live_alias(self) -> lambda_.Alias:
+        """An alias `live` on the current version: what schedules, destinations and people invoke."""
+        return lambda_.Alias(self, "LiveAlias", alias_name=LIVE_ALIAS_NAME, version=self.function.current_version)

@@ -1,0 +1,29 @@
+"""cdk-nag wiring: the AwsSolutions and Serverless packs run as validation plugins on every synth.
+
+Findings fail the synth. The only way to accept one is `acknowledge`, in code, with a reason that
+says why this particular resource is fine; tests/test_nag.py proves each one is still needed.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from constructs import IConstruct
+
+# Context key naming acknowledgements to leave out (`<construct path>|<rule id>`, comma-separated).
+# Only the tests set it, to show that a finding comes back without its acknowledgement.
+DROP_ACKNOWLEDGEMENTS_KEY = "lwk:dropAcknowledgements"
+
+
+def add_nag_checks(app: cdk.App) -> None:
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(verbose=True), ServerlessChecks(verbose=True))
+
+
+def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
+    """Accept one cdk-nag finding on `scope` (and its children) for a reason specific to it."""
+    if len(reason) < 20:
+        raise ValueError(f"acknowledgement of {rule_id} on {scope.node.path} needs a specific reason")
+    dropped = str(scope.node.try_get_context(DROP_ACKNOWLEDGEMENTS_KEY) or "").split(",")
+    if f"{scope.node.path}|{rule_id}" in dropped:
+        return
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))

@@ -1,0 +1,66 @@
+"""A private S3 bucket: no public access, SSE, TLS only, versioned, access-logged, with lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.shared.nag import acknowledge
+
+
+class PrivateBucket(Construct):
+    """Creates `bucket` and, beside it, `access_logs`: the bucket its server access logs go to.
+
+    Both block all public access, refuse plain HTTP and use SSE-S3 (the only encryption that
+    server access logging and CloudWatch Logs exports accept). Objects' noncurrent versions expire
+    after `noncurrent_version_days`; pass more `lifecycle_rules` for the current ones.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        lifecycle_rules: Sequence[s3.LifecycleRule] = (),
+        noncurrent_version_days: int = 30,
+        access_log_days: int = 90,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        common = dict(
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=removal_policy,
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))],
+            **common,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This bucket receives the server access logs of its sibling bucket; logging it too would "
+            "need a third bucket and so on without end.",
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="access-logs/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_days),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                ),
+                *lifecycle_rules,
+            ],
+            **common,
+        )
