@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import pytest
-from aws_cdk.assertions import Template
+# Before aws_cdk is first imported: jsii prints an end-of-life banner for Node 20 otherwise.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from stacks.kit_app import create_app
+import json  # noqa: E402
+import subprocess  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+
+from stacks.kit_app import APP_NAME, create_app  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -39,8 +42,6 @@ class KitAssembly:
 def synth_kit(outdir: Path, *, nag: bool, overrides: dict[str, Any] | None = None) -> KitAssembly:
     app = create_app(outdir=str(outdir), context={**cdk_json_context(), **(overrides or {})}, nag=nag)
     assembly = app.synth()
-    from stacks.kit_app import APP_NAME
-
     stage = app.node.try_get_context("kit")["stage"]
     prefix = f"{APP_NAME}-{stage}-"
     templates, names = {}, {}
@@ -55,3 +56,18 @@ def synth_kit(outdir: Path, *, nag: bool, overrides: dict[str, Any] | None = Non
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitAssembly]:
     """The whole app synthesized once, cdk-nag off (tests/test_nag.py runs it with nag on)."""
     yield synth_kit(tmp_path_factory.mktemp("cdk.out"), nag=False)
+
+
+@pytest.fixture(scope="session")
+def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`npx cdk synth` of the real app with cdk-nag on, exactly as `make synth` runs it: its cdk.out."""
+    outdir = tmp_path_factory.mktemp("cli-cdk.out")
+    result = subprocess.run(
+        ["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(outdir)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    return outdir

@@ -13,6 +13,8 @@ from constructs import IConstruct
 # Context key naming acknowledgements to leave out (`<construct path>|<rule id>`, comma-separated).
 # Only the tests set it, to show that a finding comes back without its acknowledgement.
 DROP_ACKNOWLEDGEMENTS_KEY = "lwk:dropAcknowledgements"
+# An id without a known pack prefix would be taken as an annotation id and suppress nothing.
+NAG_PACKS = ("AwsSolutions", "Serverless")
 
 
 def add_nag_checks(app: cdk.App) -> None:
@@ -21,6 +23,8 @@ def add_nag_checks(app: cdk.App) -> None:
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Accept one cdk-nag finding on `scope` (and its children) for a reason specific to it."""
+    if not rule_id.startswith(tuple(f"{pack}::" for pack in NAG_PACKS)):
+        raise ValueError(f"{rule_id!r} is not a cdk-nag rule id: copy it from the synth error ('Acknowledge with ...')")
     if len(reason) < 20:
         raise ValueError(f"acknowledgement of {rule_id} on {scope.node.path} needs a specific reason")
     dropped = str(scope.node.try_get_context(DROP_ACKNOWLEDGEMENTS_KEY) or "").split(",")

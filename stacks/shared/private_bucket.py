@@ -45,7 +45,7 @@ class PrivateBucket(Construct):
         )
         acknowledge(
             self.access_logs,
-            "AwsSolutions-S1",
+            "AwsSolutions::AwsSolutions-S1",
             "This bucket receives the server access logs of its sibling bucket; logging it too would "
             "need a third bucket and so on without end.",
         )

@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make synth` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+OUTDIR := cdk.out
+# The first Python 3.13 on PATH (pyenv's shims included); Lambda runs python3.13, and so do the tests.
+PYTHON_313 := $(shell for p in python3.13 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+# jsii prints an end-of-life banner on every start for Node versions it no longer supports.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
+# `cdk.json` runs `python3 app.py`: the virtualenv's python3 must come first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help synth test bench clean
+
+help:
+	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
+	@echo "make test    set up and run the whole test suite"
+	@echo "make bench   set up and print this machine's benchmark numbers"
+
+$(VENV_PYTHON):
+	@if [ -z "$(PYTHON_313)" ]; then \
+		echo "Python 3.13 is needed (Lambda runs python3.13). Install it, e.g. 'pyenv install 3.13' (then this folder's .python-version selects it) or your OS package python3.13, and run make again." >&2; \
+		exit 1; fi
+	$(PYTHON_313) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+
+$(VENV)/.synth-installed: requirements.txt | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet --requirement requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet --requirement requirements-dev.txt
+	touch $@ $(VENV)/.synth-installed
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed for the CDK CLI: install Node 20 or newer." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+
+synth: $(VENV)/.synth-installed node_modules/.package-lock.json
+	npx --no-install cdk synth --quiet --output $(OUTDIR)
+	@echo "Templates:          $(OUTDIR)/*.template.json"
+	@echo "cdk-nag report:     $(OUTDIR)/validation-report.json (AwsSolutions and Serverless packs)"
+
+test: $(VENV)/.dev-installed node_modules/.package-lock.json
+	$(VENV_PYTHON) -m pytest
+
+bench: $(VENV)/.dev-installed node_modules/.package-lock.json
+	@for script in bench/*.py; do echo "== $$script"; $(VENV_PYTHON) $$script; done
+
+clean:
+	rm -rf $(OUTDIR) .cache .pytest_cache

@@ -1,0 +1,85 @@
+"""cdk-nag over the real app: no finding left open, and every acknowledgement still needed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, NAG_PACKS
+from tests.conftest import synth_kit
+
+Finding = tuple[str, str]  # (construct path, rule id as acknowledged: "<pack>::<rule>")
+
+
+def _findings(report: dict[str, Any], kind: str) -> set[Finding]:
+    return {
+        (construct["constructPath"], f"{plugin['pluginName']}::{violation['ruleName']}")
+        for plugin in report["pluginReports"]
+        for violation in plugin[kind]
+        for construct in violation["violatingConstructs"]
+    }
+
+
+def _acknowledgements(outdir: Path) -> set[Finding]:
+    """Every acknowledgement the app made, from the construct metadata CDK records for them."""
+    found = set()
+    for metadata_file in outdir.glob("*.metadata.json"):
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry["type"] == "aws:cdk:acknowledged-rules":
+                    found.update((path.lstrip("/"), rule_id) for rule_id in entry["data"])
+    return found
+
+
+def test_synth_with_nag_leaves_no_finding_open(cli_synth: Path) -> None:
+    report = json.loads((cli_synth / "validation-report.json").read_text())
+    assert {plugin["pluginName"] for plugin in report["pluginReports"]} == set(NAG_PACKS)
+    assert _findings(report, "violations") == set()
+    for plugin in report["pluginReports"]:
+        for suppressed in plugin["suppressedViolations"]:
+            assert len(suppressed["reason"]) >= 20, suppressed
+
+
+def test_every_stack_is_synthesized(cli_synth: Path) -> None:
+    names = sorted(p.name.removesuffix(".template.json") for p in cli_synth.glob("*.template.json"))
+    assert names == ["lwk-dev-custom-runtime", "lwk-dev-destinations", "lwk-dev-durable-etl", "lwk-dev-log-export"]
+
+
+def test_every_acknowledgement_is_still_needed(cli_synth: Path, tmp_path: Path) -> None:
+    acknowledged = _acknowledgements(cli_synth)
+    assert acknowledged, "the app acknowledges nothing: the metadata format may have changed"
+    # Synthesize again with every acknowledgement left out: each must bring its finding back.
+    drop = ",".join(f"{path}|{rule_id}" for path, rule_id in sorted(acknowledged))
+    with pytest.raises(RuntimeError, match="Validation failed"):
+        synth_kit(tmp_path, nag=True, overrides={DROP_ACKNOWLEDGEMENTS_KEY: drop})
+    findings = _findings(json.loads((tmp_path / "validation-report.json").read_text()), "violations")
+    unneeded = [
+        (path, rule_id)
+        for path, rule_id in sorted(acknowledged)
+        if not any(
+            rule == rule_id and (found == path or found.startswith(path + "/")) for found, rule in findings
+        )
+    ]
+    assert unneeded == [], "these acknowledgements suppress nothing any more: remove them"
+    # And nothing else appears: the acknowledgements are all that stood between the app and nag.
+    unexplained = [
+        (found, rule)
+        for found, rule in sorted(findings)
+        if not any(rule == rule_id and (found == p or found.startswith(p + "/")) for p, rule_id in acknowledged)
+    ]
+    assert unexplained == []
+
+
+def test_an_acknowledgement_without_a_pack_prefix_is_refused() -> None:
+    import aws_cdk as cdk
+
+    from stacks.shared.nag import acknowledge
+
+    stack = cdk.Stack(cdk.App(), "Probe")
+    with pytest.raises(ValueError, match="is not a cdk-nag rule id"):
+        acknowledge(stack, "AwsSolutions-S1", "a reason long enough to pass the length check")
+    with pytest.raises(ValueError, match="needs a specific reason"):
+        acknowledge(stack, "AwsSolutions::AwsSolutions-S1", "because")
