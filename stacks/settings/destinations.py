@@ -9,8 +9,11 @@ from .reader import SettingsReader
 
 @dataclass(frozen=True)
 class DestinationsSettings:
+    # How often Lambda retries the worker after a function error before the on-failure record.
     max_retry_attempts: int
+    # How long an event may wait in Lambda's asynchronous queue (including between retries).
     max_event_age_seconds: int
+    # The kept-failures alarm goes off when at least this many failed requests wait for replay.
     failed_queue_depth_alarm: int
 
 

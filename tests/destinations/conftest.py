@@ -1,0 +1,121 @@
+"""Fixtures of the destinations tests: the handlers importable as Lambda imports them, and the
+synthesized stack created in moto with a dispatcher for Lambda's asynchronous path."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.awslambda.models import LambdaBackend
+
+from tests.conftest import REPO_ROOT, KitAssembly
+from tests.destinations.lambda_async import LambdaAsync
+from tests.destinations.moto_stack import ACCOUNT, REGION, Deployment, deploy
+
+# The Lambda asset root is the import root inside Lambda: make it one here too.
+ASSET_ROOT = REPO_ROOT / "lambdas" / "destinations"
+if str(ASSET_ROOT) not in sys.path:
+    sys.path.insert(0, str(ASSET_ROOT))
+
+
+def _forget_failure_handler_client() -> None:
+    # The failure handler keeps one SQS client per execution environment; each test is a new one.
+    module = sys.modules.get("lwk_destinations.failure")
+    if module is not None:
+        module._sqs.cache_clear()
+
+
+@dataclass
+class DeployedStack:
+    """The destinations stack in moto, the dispatcher standing in for Lambda, and the clients."""
+
+    deployment: Deployment
+    lambda_async: LambdaAsync
+    sqs: Any
+    lambda_client: Any
+
+    @property
+    def worker_alias_arn(self) -> str:
+        return self.deployment.outputs["WorkerAliasArn"]
+
+    @property
+    def failed_queue_url(self) -> str:
+        return self.deployment.outputs["FailedRequestsQueueUrl"]
+
+    @property
+    def dead_letter_queue_url(self) -> str:
+        return self.deployment.outputs["DeadLetterQueueUrl"]
+
+    def function_name(self, logical_prefix: str) -> str:
+        """The moto name of the function whose logical id starts with `logical_prefix` + "Function"."""
+        names = self.deployment.function_names.items()
+        (name,) = [name for logical_id, name in names if logical_id.startswith(f"{logical_prefix}Function")]
+        return name
+
+    def alias_arn(self, logical_prefix: str) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name(logical_prefix)}:live"
+
+    def drain(self, queue_url: str) -> list[dict[str, Any]]:
+        """Receive (and delete) every message of a queue, with its attributes."""
+        messages: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", []):
+            messages.extend(batch)
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+    def visible_count(self, queue_url: str) -> int:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call of the test, with fake credentials (never a real account)."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    _forget_failure_handler_client()
+    with mock_aws():
+        yield
+    _forget_failure_handler_client()
+
+
+@pytest.fixture
+def deployed(aws: None, kit: KitAssembly) -> DeployedStack:
+    """The synthesized destinations template created in moto, with Lambda's async path stood in for."""
+    clients = {service: boto3.client(service, region_name=REGION) for service in ("kms", "sqs", "iam", "lambda")}
+    deployment = deploy(kit.templates["destinations"], clients=clients)
+    lambda_async = LambdaAsync(
+        lambda_client=clients["lambda"], sqs_client=clients["sqs"], dead_letter_targets=deployment.dead_letter_targets
+    )
+    return DeployedStack(deployment, lambda_async, clients["sqs"], clients["lambda"])
+
+
+@pytest.fixture
+def async_invoke_through_dispatcher(deployed: DeployedStack, monkeypatch: pytest.MonkeyPatch) -> LambdaAsync:
+    """Route moto's `Invoke` with InvocationType=Event into the dispatcher (moto would need Docker)."""
+
+    def invoke(backend: LambdaBackend, function_name: str, qualifier: str | None, body: Any, headers: Any,
+               response_headers: Any) -> str:  # fmt: skip
+        if headers.get("X-Amz-Invocation-Type") != "Event":
+            raise NotImplementedError("these tests invoke asynchronously only")
+        deployed.lambda_async.invoke_async(function_name, body.decode() if isinstance(body, bytes) else body,
+                                           qualifier=qualifier)  # fmt: skip
+        return ""  # moto answers 202 for an Event invocation with any payload that is not None
+
+    monkeypatch.setattr(LambdaBackend, "invoke", invoke)
+    return deployed.lambda_async
