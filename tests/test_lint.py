@@ -16,6 +16,12 @@ from tests.conftest import REPO_ROOT
 BIN = Path(sys.executable).parent
 SKIPPED_DIRS = {".git", ".venv", "node_modules", ".cache", "cdk.out", "__pycache__", ".pytest_cache"}
 PLACEHOLDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:placeholder"
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 def _run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -31,11 +37,15 @@ def test_cfn_lint_finds_no_error_or_warning(cli_synth: Path) -> None:
 
 
 def _resolve_definition(definition: Any) -> str:
-    """A DefinitionString as asl-validator can read it: tokens (ARNs, names) become placeholders."""
+    """A DefinitionString as asl-validator can read it: pseudo parameters get example values, other
+    tokens (a resource's ARN or name) a placeholder ARN."""
     if isinstance(definition, str):
         return definition
     separator, parts = definition["Fn::Join"]
-    return separator.join(part if isinstance(part, str) else PLACEHOLDER_ARN for part in parts)
+    return separator.join(
+        part if isinstance(part, str) else PSEUDO_PARAMETERS.get(part.get("Ref", ""), PLACEHOLDER_ARN)
+        for part in parts
+    )
 
 
 def _state_machine_definitions(outdir: Path) -> dict[str, str]:
