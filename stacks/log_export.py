@@ -1,4 +1,4 @@
-"""Placeholder for the log-export workload (replaced by its issue)."""
+"""The log export workload: CloudWatch Logs log groups exported to S3 month by month by Step Functions."""
 
 from __future__ import annotations
 
@@ -7,23 +7,43 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from stacks.log_export_constructs import (
+    ExportBucket,
+    ExportHandlers,
+    ExportStateMachine,
+    MonthlySchedule,
+    NoticeTopic,
+)
 from stacks.settings import CommonSettings, LogExportSettings
-from stacks.shared.bundling import python_code
-from stacks.shared.kit_function import KitFunction
+from stacks.shared.alarm_topic import AlarmTopic
 
 
 class LogExportStack(cdk.Stack):
+    """Export bucket, three handlers, the state machine, its monthly schedule, notices and an alarm."""
+
     def __init__(
         self, scope: Construct, construct_id: str, *, common: CommonSettings, settings: LogExportSettings, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        KitFunction(
-            self,
-            "Worker",
-            common=common,
-            workload="log-export",
-            code=python_code("log_export"),
-            handler="handler.handler",
-            environment={},
-            description="placeholder",
+        exports = ExportBucket(
+            self, "Exports", log_groups=settings.log_groups, archive_after_days=settings.archive_after_days
         )
+        alarms = AlarmTopic(self, "Alarms", email=common.alarm_email)
+        # One customer managed key (about $1 a month) encrypts both topics.
+        notices = NoticeTopic(self, "Notices", key=alarms.key, email=settings.notification_email)
+        handlers = ExportHandlers(self, "Handlers", common=common, settings=settings, exports=exports)
+        workflow = ExportStateMachine(
+            self, "Workflow", common=common, settings=settings, handlers=handlers, notices=notices.topic
+        )
+        alarms.notify(workflow.failed_runs_alarm)
+        schedule = MonthlySchedule(
+            self,
+            "Schedule",
+            state_machine=workflow.state_machine,
+            expression=settings.schedule_expression,
+            enabled=settings.schedule_enabled,
+        )
+        alarms.notify(schedule.failed_starts_alarm)
+        cdk.CfnOutput(self, "ExportBucketName", value=exports.bucket.bucket_name)
+        cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "NoticeTopicArn", value=notices.topic.topic_arn)

@@ -59,4 +59,26 @@ def read_log_export(reader: SettingsReader) -> LogExportSettings:
     )
     retry.done()
     schedule.done()
+    _refuse_shared_prefixes(reader, settings.log_groups)
     return settings
+
+
+def export_prefix(log_group: str) -> str:
+    """The S3 key prefix a log group's exports go under (lambdas/log_export/log_exporter/layout.py)."""
+    return log_group.lstrip("/")
+
+
+def _refuse_shared_prefixes(reader: SettingsReader, log_groups: tuple[str, ...]) -> None:
+    # "/app" and "app" are two log groups but would export into the same S3 prefix.
+    seen: dict[str, str] = {}
+    for group in log_groups:
+        if not export_prefix(group):
+            raise reader.fail("logGroups", list(log_groups), f"a list of log group names ({group!r} is only slashes)")
+        other = seen.setdefault(export_prefix(group), group)
+        if other != group:
+            raise reader.fail(
+                "logGroups",
+                list(log_groups),
+                f"a list of log groups with distinct S3 prefixes ({other!r} and {group!r} both export to "
+                f"{export_prefix(group)!r}/)",
+            )

@@ -1,0 +1,79 @@
+"""Lambda entry points of the log export state machine: parse the input, call the logic, shape the output.
+
+bucket_check  -> {"action": "export", "logGroup", "month", ...} or {"action": "fin", ...}
+logs_export   -> {"taskId", "logGroup", "month", "destination", "from", "to"}
+export_status -> {"code": "PENDING" | "RUNNING" | "PENDING_CANCEL" | "COMPLETED"}; raises on FAILED / CANCELLED
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from . import aws
+from .config import ExporterConfig
+from .errors import ExportTaskCancelled, ExportTaskFailed
+from .inputs import ExportRequest, required_string, run_started_at
+from .months import Month, closed_months
+from .planning import CANCELLED, FAILED, Slot, plan_exports
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+
+def bucket_check(event: Any, context: Any) -> dict[str, Any]:
+    """Records completed exports, then names the next (log group, month) to export, or says `fin`."""
+    config = ExporterConfig.from_environment()
+    months = closed_months(Month.of(run_started_at(event)), config.months_back)
+    s3 = aws.s3_client()
+    recorded = {
+        slot.prefix
+        for slot in (Slot(group, month) for group in config.log_groups for month in months)
+        if aws.is_recorded(s3, config.bucket, slot)
+    }
+    plan = plan_exports(
+        config.log_groups,
+        months,
+        bucket=config.bucket,
+        recorded_prefixes=recorded,
+        tasks=aws.list_export_tasks(aws.logs_client()),
+    )
+    for slot, task in plan.to_record:
+        key = aws.write_completion_record(s3, config.bucket, slot, task)
+        logger.info("recorded completed export", extra={"taskId": task.task_id, "key": key})
+    summary = {"remaining": len(plan.pending), "underWay": len(plan.under_way), "recorded": len(plan.to_record)}
+    logger.info("bucket check", extra={**summary, "months": [str(m) for m in months]})
+    if not plan.pending:
+        return {"action": "fin", **summary}
+    following = plan.pending[0]
+    return {"action": "export", "logGroup": following.log_group, "month": str(following.month), **summary}
+
+
+def logs_export(event: Any, context: Any) -> dict[str, Any]:
+    """Starts the CloudWatch Logs export task of one closed month of one configured log group."""
+    config = ExporterConfig.from_environment()
+    request = ExportRequest.parse(event, configured_groups=config.log_groups, now=datetime.now(UTC))
+    task_id, from_ms, to_ms = aws.start_export(aws.logs_client(retries=False), config.bucket, request)
+    prefix = Slot(request.log_group, request.month).prefix
+    logger.info("export task created", extra={"taskId": task_id, "logGroup": request.log_group, "month": str(request.month)})
+    return {
+        "taskId": task_id,
+        "logGroup": request.log_group,
+        "month": str(request.month),
+        "destination": f"s3://{config.bucket}/{prefix}/",
+        "from": from_ms,
+        "to": to_ms,
+    }
+
+
+def export_status(event: Any, context: Any) -> dict[str, str]:
+    """Reports an export task's status; a task that ended FAILED or CANCELLED raises, naming the status."""
+    task_id = required_string(event, "taskId", "an export task id")
+    task = aws.describe_export_task(aws.logs_client(), task_id)
+    where = f"export task {task.task_id} of {task.log_group} to s3://{task.destination}/{task.destination_prefix}/"
+    if task.status == FAILED:
+        raise ExportTaskFailed(f"{where} ended FAILED: {task.status_message}")
+    if task.status == CANCELLED:
+        raise ExportTaskCancelled(f"{where} ended CANCELLED: {task.status_message}")
+    return {"code": task.status}

@@ -1,0 +1,395 @@
+"""Runs the synthesized log export state machine in moto's ASL interpreter, with the real handlers.
+
+`LogExportWorld` creates in moto what the template declares (bucket, notice topic, the three functions
+with their template environment, the state machine with its DefinitionString) and resolves the
+template's references to those resources. `install_recorder` makes Lambda invocations run the handler
+named in the template in this process and records Wait states and Retry back-offs instead of sleeping.
+Used by the tests (through conftest.py's fixtures) and by bench/log_export.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import importlib
+import io
+import json
+import sys
+import threading
+import time
+import traceback
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+from moto.logs import exceptions as logs_exceptions
+from moto.logs import models as logs_models
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+from tests.conftest import REPO_ROOT, cdk_json_context
+
+LAMBDA_ROOT = REPO_ROOT / "lambdas" / "log_export"
+# The asset root is the functions' import root, as in Lambda.
+if str(LAMBDA_ROOT) not in sys.path:
+    sys.path.insert(0, str(LAMBDA_ROOT))
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+BUCKET = "lwk-test-log-exports"
+WRITE_TEST_OBJECT = "aws-logs-write-test"
+# The second template of the tests (conftest.py's two_group_template).
+TWO_GROUPS = ["/lwk/test/alpha", "/lwk/test/beta"]
+SMALL_BOUND = 4
+NOTICE_EMAIL = "ops@example.com"
+
+
+def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def the_state_machine(template: dict[str, Any]) -> dict[str, Any]:
+    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+    return machine["Properties"]
+
+
+class TemplateResolver:
+    """Resolves Ref / Fn::GetAtt / Fn::Join / pseudo parameters to the test's own resources."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, str] = {
+            "AWS::Partition": "aws",
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        self.arns: dict[str, str] = {}
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self.refs[value["Ref"]]
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            assert attribute == "Arn", value
+            return self.arns[logical_id]
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(self.resolve(p)) for p in parts)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def definition(self, template: dict[str, Any]) -> str:
+        """The DefinitionString with its DefinitionSubstitutions filled in, as CloudFormation does."""
+        machine = the_state_machine(template)
+        definition = self.resolve(machine["DefinitionString"])
+        for name, value in machine.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + name + "}", self.resolve(value))
+        assert "${" not in definition, "a placeholder of the definition has no substitution"
+        return definition
+
+
+@dataclass
+class Invocation:
+    handler: str
+    event: Any
+    result: Any
+    error_type: str | None
+
+
+@dataclass
+class Recorder:
+    invocations: list[Invocation] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
+    retry_sleeps: list[float] = field(default_factory=list)
+
+    def calls(self, handler_suffix: str) -> list[Invocation]:
+        return [i for i in self.invocations if i.handler.endswith(handler_suffix)]
+
+
+class ExportFaults:
+    """Makes moto's export tasks behave like real ones: moto never raises LimitExceededException and
+    completes every task at once. `queue` holds what the next CreateExportTask calls do ("limit", or
+    the status the task ends in); `running_checks` is how many status checks see a task RUNNING before
+    it reports its status (an export that takes time)."""
+
+    def __init__(self) -> None:
+        self.queue: list[str] = []
+        self.create_calls = 0
+        self.running_checks = 0
+        self.checks: dict[str, int] = {}
+
+    def next(self) -> str | None:
+        self.create_calls += 1
+        return self.queue.pop(0) if self.queue else None
+
+
+def install_recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """Runs Lambda invocations in process and records them, the Wait states and the Retry back-offs."""
+    record = Recorder()
+    lock = threading.Lock()
+
+    def invoke_in_process(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        module_name, _, function_name = function.handler.rpartition(".")
+        handler = getattr(importlib.import_module(module_name), function_name)
+        environment = {**function.environment_vars, "AWS_REGION": function.region}
+        with lock, mock.patch.dict("os.environ", environment):
+            try:
+                result = handler(event, SimpleNamespace(function_name=function.function_name))
+            except Exception as error:  # what the Python runtime reports for an unhandled exception
+                payload = {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error),
+                }
+                record.invocations.append(Invocation(function.handler, event, None, type(error).__name__))
+                return json.dumps(payload), True, ""
+        record.invocations.append(Invocation(function.handler, event, result, None))
+        return json.dumps(result), False, ""
+
+    def record_wait(self: WaitFunction, env: Any, wait_seconds: float) -> None:
+        record.waits.append(wait_seconds)
+
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", invoke_in_process)
+    monkeypatch.setattr(WaitFunction, "_wait_interval", record_wait)
+    # The retrier sleeps through its module's `time`; only that module sees this stand-in.
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=record.retry_sleeps.append))
+    return record
+
+
+def install_export_faults(monkeypatch: pytest.MonkeyPatch) -> ExportFaults:
+    faults = ExportFaults()
+    original = logs_models.LogsBackend.create_export_task
+
+    def create_export_task(backend: logs_models.LogsBackend, **kwargs: Any) -> str:
+        fault = faults.next()
+        if fault == "limit":
+            raise logs_exceptions.LimitExceededException()
+        task_id = original(backend, **kwargs)
+        if fault in {"FAILED", "CANCELLED", "RUNNING"}:
+            backend.export_tasks[task_id].status = {"code": fault, "message": f"made {fault} by the test"}
+        return task_id
+
+    describe_original = logs_models.LogsBackend.describe_export_tasks
+
+    def describe_export_tasks(backend: logs_models.LogsBackend, task_id: str) -> list[Any]:
+        found = describe_original(backend, task_id)
+        if task_id and faults.running_checks:
+            seen = faults.checks[task_id] = faults.checks.get(task_id, 0) + 1
+            if seen <= faults.running_checks:
+                return [_with_status(found[0], "RUNNING")]
+        return found
+
+    monkeypatch.setattr(logs_models.LogsBackend, "create_export_task", create_export_task)
+    monkeypatch.setattr(logs_models.LogsBackend, "describe_export_tasks", describe_export_tasks)
+    return faults
+
+
+def _with_status(task: logs_models.ExportTask, code: str) -> Any:
+    shown = SimpleNamespace(**vars(task))
+    shown.status = {"code": code, "message": "in progress"}
+    shown.to_json = lambda: {**task.to_json(), "status": shown.status}
+    return shown
+
+
+@contextlib.contextmanager
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto with the Step Functions interpreter on, and credentials that can reach nothing real."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("unused.py", "")  # never run: invocations run the real handler in process
+    return buffer.getvalue()
+
+
+@dataclass
+class RunResult:
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    states: list[str]
+    # Lambda invocations the run made, retries included (each is also a billed state transition).
+    lambda_attempts: int
+    # Size of the execution history as JSON: about what logging at level ALL with data ingests.
+    history_bytes: int
+
+
+class LogExportWorld:
+    """The template's resources in moto, plus helpers to seed logs and read what a run produced."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self.resolver = TemplateResolver()
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.logs = boto3.client("logs", region_name=REGION)
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self._runs = 0
+        self._deploy()
+
+    def _deploy(self) -> None:
+        (bucket_id,) = [
+            lid
+            for lid, r in resources_of_type(self.template, "AWS::S3::Bucket").items()
+            if "LoggingConfiguration" in r["Properties"]  # the export bucket, not its access-log bucket
+        ]
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.resolver.refs[bucket_id] = BUCKET
+        self.resolver.arns[bucket_id] = f"arn:aws:s3:::{BUCKET}"
+
+        (topic_id,) = [lid for lid in resources_of_type(self.template, "AWS::SNS::Topic") if "Notices" in lid]
+        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="notices")["TopicArn"]
+        self.resolver.refs[topic_id] = topic_arn
+        self.notice_queue = self.sqs.create_queue(QueueName="notices")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.notice_queue, AttributeNames=["QueueArn"])
+        boto3.client("sns", region_name=REGION).subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn["Attributes"]["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
+
+        role_arn = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="log-export-test",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        lambda_client = boto3.client("lambda", region_name=REGION)
+        for logical_id, resource in resources_of_type(self.template, "AWS::Lambda::Function").items():
+            properties = resource["Properties"]
+            variables = self.resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+            created = lambda_client.create_function(
+                FunctionName=logical_id,
+                Runtime=properties["Runtime"],
+                Role=role_arn,
+                Handler=properties["Handler"],
+                Code={"ZipFile": _dummy_zip()},
+                Environment={"Variables": variables},
+            )
+            self.resolver.arns[logical_id] = created["FunctionArn"]
+
+        self.definition = json.loads(self.resolver.definition(self.template))
+        self.state_machine_arn = self.sfn.create_state_machine(
+            name="log-export", definition=json.dumps(self.definition), roleArn=role_arn
+        )["stateMachineArn"]
+
+    # --- seeding ---------------------------------------------------------------------------------
+    def add_log_group(self, name: str, events_by_month: dict[str, int]) -> None:
+        """A log group with `n` events in the middle of each month `YYYY-MM` of `events_by_month`."""
+        self.logs.create_log_group(logGroupName=name)
+        self.logs.create_log_stream(logGroupName=name, logStreamName="stream")
+        events = []
+        for month, count in sorted(events_by_month.items()):
+            year, number = map(int, month.split("-"))
+            base = int(datetime(year, number, 15, tzinfo=UTC).timestamp() * 1000)
+            events += [{"timestamp": base + i, "message": f"{name} {month} event {i}"} for i in range(count)]
+        # PutLogEvents refuses events older than 14 days; months ago is the point here, so the
+        # events go into moto's backend directly.
+        group = logs_models.logs_backends[ACCOUNT][REGION].groups[name]
+        group.put_log_events("stream", events)
+
+    # --- running ---------------------------------------------------------------------------------
+    def run(self, timeout: float = 30) -> RunResult:
+        self._runs += 1
+        execution_arn = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=f"run-{self._runs}", input="{}"
+        )["executionArn"]
+        deadline = time.monotonic() + timeout
+        while (described := self.sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                self.sfn.stop_execution(executionArn=execution_arn)
+                raise AssertionError(f"the run did not end within {timeout} s")
+            time.sleep(0.02)
+        history = self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        states = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+        return RunResult(
+            status=described["status"],
+            output=json.loads(described["output"]) if described.get("output") else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            states=states,
+            lambda_attempts=sum(e["type"] == "LambdaFunctionScheduled" for e in history),
+            history_bytes=len(json.dumps(history, default=str)),
+        )
+
+    # --- reading ---------------------------------------------------------------------------------
+    def keys(self) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def exported_lines(self, prefix: str) -> list[str]:
+        lines = []
+        for key in self.keys():
+            if key.startswith(prefix + "/") and key.endswith(".gz"):
+                body = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+                lines += gzip.decompress(body).decode().splitlines()
+        return lines
+
+    def export_tasks(self) -> list[dict[str, Any]]:
+        return self.logs.describe_export_tasks()["exportTasks"]
+
+    def notices(self) -> list[str]:
+        messages = []
+        while batch := self.sqs.receive_message(QueueUrl=self.notice_queue, MaxNumberOfMessages=10).get("Messages"):
+            for message in batch:
+                messages.append(message["Body"])
+                self.sqs.delete_message(QueueUrl=self.notice_queue, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+
+def closed_months(months_back: int, now: datetime | None = None) -> list[str]:
+    """The months a run started now considers, oldest first, computed independently of the handlers."""
+    now = now or datetime.now(UTC)
+    index = now.year * 12 + now.month - 1
+    return [f"{(index - back) // 12:04d}-{(index - back) % 12 + 1:02d}" for back in range(months_back, 0, -1)]
+
+
+def export_prefix(log_group: str, month: str) -> str:
+    return f"{log_group.lstrip('/')}/{month}"
+
+
+def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, nag: bool = False) -> dict[str, Any]:
+    """The log export stack alone, synthesized from cdk.json's settings (plus `-c`-style overrides);
+    with `nag`, cdk-nag's findings make the synth raise."""
+    import aws_cdk as cdk
+
+    from stacks.log_export import LogExportStack
+    from stacks.settings import settings_from_context
+    from stacks.shared.nag import add_nag_checks
+
+    app = cdk.App(
+        outdir=str(outdir),
+        context={**cdk_json_context(), **(overrides or {})},
+        builtin_cloud_formation_validation=False,
+    )
+    settings = settings_from_context(app.node.get_all_context())
+    stack = LogExportStack(
+        app, f"lwk-{settings.common.stage}-log-export", common=settings.common, settings=settings.log_export
+    )
+    if nag:
+        add_nag_checks(app)
+    return app.synth().get_stack_by_name(stack.stack_name).template
+

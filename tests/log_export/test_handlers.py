@@ -1,0 +1,257 @@
+"""The three handlers against moto: decisions, bad input (typed error, nothing changed), retries off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.logs import models as logs_models
+
+from log_exporter import aws, errors, handlers
+from log_exporter.months import Month
+from tests.log_export.harness import ACCOUNT, BUCKET, REGION, WRITE_TEST_OBJECT, ExportFaults, closed_months, export_prefix
+
+GROUP = "/app/orders"
+OTHER_GROUP = "/app/payments"
+RUN_START = {"runStartedAt": "2026-03-10T04:00:00+00:00"}
+MONTHS = ["2025-12", "2026-01", "2026-02"]  # the three closed months before March 2026
+
+
+@pytest.fixture
+def env(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("EXPORT_BUCKET", BUCKET)
+    monkeypatch.setenv("LOG_GROUPS", f'["{GROUP}", "{OTHER_GROUP}"]')
+    monkeypatch.setenv("MONTHS_BACK", "3")
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    logs = boto3.client("logs")
+    for group in (GROUP, OTHER_GROUP):
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+    yield
+
+
+def keys() -> list[str]:
+    return sorted(o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def tasks() -> list[dict[str, Any]]:
+    return boto3.client("logs").describe_export_tasks()["exportTasks"]
+
+
+def start_task(group: str, month: str, status: str) -> str:
+    start, end = Month.parse(month).time_range_ms()
+    task_id = boto3.client("logs").create_export_task(
+        logGroupName=group, fromTime=start, to=end, destination=BUCKET, destinationPrefix=export_prefix(group, month)
+    )["taskId"]
+    logs_models.logs_backends[ACCOUNT][REGION].export_tasks[task_id].status = {"code": status, "message": status}
+    return task_id
+
+
+# --- bucket_check ----------------------------------------------------------------------------------
+
+
+def test_bucket_check_names_the_oldest_month_of_the_first_group(env: None) -> None:
+    assert handlers.bucket_check(RUN_START, None) == {
+        "action": "export",
+        "logGroup": GROUP,
+        "month": MONTHS[0],
+        "remaining": 6,
+        "underWay": 0,
+        "recorded": 0,
+    }
+
+
+def test_bucket_check_ignores_the_write_test_object(env: None) -> None:
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=WRITE_TEST_OBJECT, Body=b"Permission Check Successful")
+    s3.put_object(Bucket=BUCKET, Key=f"{export_prefix(GROUP, MONTHS[0])}/{WRITE_TEST_OBJECT}", Body=b"x")
+
+    assert handlers.bucket_check(RUN_START, None)["month"] == MONTHS[0]
+
+
+def test_bucket_check_does_not_propose_a_month_under_way(env: None) -> None:
+    start_task(GROUP, MONTHS[0], "RUNNING")
+    start_task(GROUP, MONTHS[1], "PENDING")
+
+    result = handlers.bucket_check(RUN_START, None)
+
+    assert (result["logGroup"], result["month"], result["underWay"]) == (GROUP, MONTHS[2], 2)
+
+
+def test_bucket_check_records_a_completed_export_and_counts_it_done(env: None) -> None:
+    task_id = start_task(GROUP, MONTHS[0], "COMPLETED")
+
+    result = handlers.bucket_check(RUN_START, None)
+
+    assert (result["month"], result["recorded"]) == (MONTHS[1], 1)
+    record = boto3.client("s3").get_object(Bucket=BUCKET, Key=f"{export_prefix(GROUP, MONTHS[0])}/_export-completed.json")
+    assert b'"taskId": "' + task_id.encode() in record["Body"].read()
+    # Recorded once: a second check finds the record and writes nothing.
+    assert handlers.bucket_check(RUN_START, None)["recorded"] == 0
+
+
+def test_bucket_check_exports_again_a_month_whose_export_failed_or_was_partial(env: None) -> None:
+    start_task(GROUP, MONTHS[0], "FAILED")
+    # A completed export of only part of the month (a hand-made one) does not make the month done.
+    logs = boto3.client("logs")
+    start, _ = Month.parse(MONTHS[1]).time_range_ms()
+    logs.create_export_task(
+        logGroupName=GROUP, fromTime=start, to=start + 1000, destination=BUCKET,
+        destinationPrefix=export_prefix(GROUP, MONTHS[1]),
+    )  # fmt: skip
+
+    result = handlers.bucket_check(RUN_START, None)
+
+    assert (result["month"], result["remaining"], result["recorded"]) == (MONTHS[0], 6, 0)
+
+
+def test_bucket_check_says_fin_when_every_closed_month_is_recorded_never_the_current_one(env: None) -> None:
+    for group in (GROUP, OTHER_GROUP):
+        for month in MONTHS:
+            start_task(group, month, "COMPLETED")
+
+    # March 2026, the run's own month, is never proposed although nothing of it is exported.
+    assert handlers.bucket_check(RUN_START, None) == {"action": "fin", "remaining": 0, "underWay": 0, "recorded": 6}
+    assert handlers.bucket_check(RUN_START, None)["recorded"] == 0
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({}, "runStartedAt is missing"),
+        ({"runStartedAt": "last tuesday"}, "is not an ISO 8601 timestamp"),
+        ({"runStartedAt": "2026-03-10T04:00:00"}, "has no time zone"),
+        (["runStartedAt"], "must be a JSON object"),
+    ],
+)
+def test_bucket_check_refuses_bad_input_and_changes_nothing(env: None, event: Any, message: str) -> None:
+    with pytest.raises(errors.InvalidRequest, match=message):
+        handlers.bucket_check(event, None)
+    assert keys() == []
+
+
+def test_bucket_check_refuses_a_broken_configuration(env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_GROUPS", "/app/orders")
+    with pytest.raises(errors.ConfigurationError, match="LOG_GROUPS"):
+        handlers.bucket_check(RUN_START, None)
+
+
+# --- logs_export -----------------------------------------------------------------------------------
+
+
+def test_logs_export_creates_the_task_of_that_month_under_its_prefix(env: None) -> None:
+    result = handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, None)
+
+    (task,) = tasks()
+    assert task["taskId"] == result["taskId"]
+    assert (task["logGroupName"], task["destination"], task["destinationPrefix"]) == (GROUP, BUCKET, "app/orders/2026-02")
+    # February 2026, both ends inclusive, in milliseconds.
+    assert (task["from"], task["to"]) == (1769904000000, 1772323199999)
+    assert result["destination"] == f"s3://{BUCKET}/app/orders/2026-02/"
+
+
+@pytest.mark.parametrize(
+    ("event", "error", "message"),
+    [
+        ({"month": "2026-02"}, errors.InvalidRequest, "logGroup is missing"),
+        ({"logGroup": GROUP}, errors.InvalidRequest, "month is missing"),
+        ({"logGroup": GROUP, "month": "2026-2"}, errors.InvalidRequest, "not a month written YYYY-MM"),
+        ({"logGroup": GROUP, "month": "2026-13"}, errors.InvalidRequest, "not a month written YYYY-MM"),
+        ({"logGroup": 7, "month": "2026-02"}, errors.InvalidRequest, "logGroup: 7 is not"),
+        ({"logGroup": "/not/configured", "month": "2026-02"}, errors.LogGroupNotConfigured, "not exported by this"),
+        ({"logGroup": GROUP, "month": "current"}, errors.MonthNotClosed, "is not over yet"),
+        ({"logGroup": GROUP, "month": "future"}, errors.MonthNotClosed, "is not over yet"),
+    ],
+)
+def test_logs_export_refuses_bad_input_and_changes_nothing(
+    env: None, event: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    now = Month.of(datetime.now(UTC))
+    if event.get("month") == "current":
+        event = {**event, "month": str(now)}
+    elif event.get("month") == "future":
+        event = {**event, "month": str(now.shifted(2))}
+    with pytest.raises(error, match=message):
+        handlers.logs_export(event, None)
+    assert tasks() == []
+    assert keys() == []
+
+
+def test_logs_export_names_a_log_group_that_does_not_exist(env: None) -> None:
+    boto3.client("logs").delete_log_group(logGroupName=OTHER_GROUP)
+    with pytest.raises(errors.LogGroupNotFound, match=f"'{OTHER_GROUP}' does not exist"):
+        handlers.logs_export({"logGroup": OTHER_GROUP, "month": "2026-02"}, None)
+    assert tasks() == []
+
+
+def test_logs_export_lets_limit_exceeded_through_after_one_call(env: None, export_faults: ExportFaults) -> None:
+    export_faults.queue = ["limit"] * 10
+
+    with pytest.raises(errors.LimitExceededException, match="one at a time"):
+        handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, None)
+
+    assert export_faults.create_calls == 1
+
+
+def test_a_default_logs_client_would_retry_limit_exceeded_itself(env: None, export_faults: ExportFaults) -> None:
+    # Why the export client switches retries off: botocore treats the error as throttling.
+    export_faults.queue = ["limit"] * 10
+    with pytest.raises(ClientError, match="LimitExceededException"):
+        boto3.client("logs").create_export_task(
+            logGroupName=GROUP, fromTime=0, to=1, destination=BUCKET, destinationPrefix="p"
+        )
+    assert export_faults.create_calls > 1
+    assert aws.logs_client(retries=False).meta.config.retries["total_max_attempts"] == 1
+
+
+# --- export_status ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["PENDING", "RUNNING", "COMPLETED"])
+def test_export_status_reports_the_status(env: None, status: str) -> None:
+    assert handlers.export_status({"taskId": start_task(GROUP, "2026-01", status)}, None) == {"code": status}
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [("FAILED", errors.ExportTaskFailed), ("CANCELLED", errors.ExportTaskCancelled)]
+)
+def test_export_status_raises_with_the_status_when_the_task_ended_badly(
+    env: None, status: str, error: type[Exception]
+) -> None:
+    task_id = start_task(GROUP, "2026-01", status)
+    with pytest.raises(error, match=f"{task_id} of {GROUP} to s3://{BUCKET}/app/orders/2026-01/ ended {status}"):
+        handlers.export_status({"taskId": task_id}, None)
+
+
+@pytest.mark.parametrize(
+    ("event", "error", "message"),
+    [
+        ({}, errors.InvalidRequest, "taskId is missing"),
+        ({"taskId": ""}, errors.InvalidRequest, "is not an export task id"),
+        ({"taskId": "no-such-task"}, errors.ExportTaskNotFound, "no export task has the id 'no-such-task'"),
+    ],
+)
+def test_export_status_refuses_bad_input(env: None, event: dict[str, Any], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        handlers.export_status(event, None)
+
+
+# --- months ----------------------------------------------------------------------------------------
+
+
+def test_closed_months_cross_the_year_and_leave_out_the_current_month() -> None:
+    from log_exporter.months import closed_months as handler_months
+
+    assert [str(m) for m in handler_months(Month(2026, 2), 3)] == ["2025-11", "2025-12", "2026-01"]
+    now = datetime(2026, 2, 1, 0, 0, tzinfo=UTC)
+    assert [str(m) for m in handler_months(Month.of(now), 1)] == closed_months(1, now)
+
+
+def test_a_leap_february_covers_29_days_to_the_last_millisecond() -> None:
+    start, end = Month(2028, 2).time_range_ms()
+    assert end - start + 1 == 29 * 24 * 3600 * 1000
+    assert datetime.fromtimestamp((end + 1) / 1000, UTC) == datetime(2028, 3, 1, tzinfo=UTC)

@@ -1,0 +1,235 @@
+"""The synthesized state machine, run in moto's ASL interpreter with the real handlers in process."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import cdk_json_context
+from tests.log_export.harness import (
+    BUCKET,
+    SMALL_BOUND,
+    TWO_GROUPS,
+    ExportFaults,
+    LogExportWorld,
+    Recorder,
+    closed_months,
+    export_prefix,
+)
+
+GROUP = "/lwk/dev/destinations/worker"  # cdk.json's default log group
+RECORD = "_export-completed.json"
+# What `template` was built from: the checks expect these numbers.
+SETTINGS = cdk_json_context()["kit"]["logExport"]
+
+
+def exported_months(world: LogExportWorld, group: str) -> list[str]:
+    return [t["destinationPrefix"].rsplit("/", 1)[1] for t in world.export_tasks() if t["logGroupName"] == group]
+
+
+def messages(world: LogExportWorld, group: str, month: str) -> list[str]:
+    """The exported events' messages: each exported line is '<ISO timestamp> <message>'."""
+    return sorted(line.split(" ", 1)[1] for line in world.exported_lines(export_prefix(group, month)))
+
+
+@pytest.fixture
+def world(world_factory: Any, template: dict[str, Any]) -> LogExportWorld:
+    return world_factory(template)
+
+
+@pytest.fixture
+def two_group_world(world_factory: Any, two_group_template: dict[str, Any]) -> LogExportWorld:
+    return world_factory(two_group_template)
+
+
+def test_three_months_are_exported_in_order_with_a_notice_each(
+    world: LogExportWorld, recorder: Recorder
+) -> None:
+    months = closed_months(3)
+    world.add_log_group(GROUP, {month: 2 for month in months})
+
+    run = world.run()
+
+    assert run.status == "SUCCEEDED"
+    assert run.states[-1] == "AllExported"
+    assert [call.event["month"] for call in recorder.calls("logs_export")] == months
+    for month in months:
+        assert messages(world, GROUP, month) == [f"{GROUP} {month} event {i}" for i in range(2)]
+        assert f"{export_prefix(GROUP, month)}/{RECORD}" in world.keys()
+    notices = world.notices()
+    assert len(notices) == 3
+    for month, notice in zip(months, notices, strict=True):
+        assert notice.startswith(f"Exported {GROUP} {month} to s3://{BUCKET}/{export_prefix(GROUP, month)}/")
+    # One status check per export, each after the configured wait.
+    assert recorder.waits == [SETTINGS["pollIntervalSeconds"]] * 3
+    assert run.output["exportsStarted"] == 3
+
+
+def test_an_export_that_takes_time_is_checked_until_it_has_completed(
+    world: LogExportWorld, recorder: Recorder, export_faults: ExportFaults
+) -> None:
+    world.add_log_group(GROUP, {month: 1 for month in closed_months(3)})
+    export_faults.running_checks = 2  # each task reports RUNNING twice, then COMPLETED
+
+    run = world.run()
+
+    assert run.status == "SUCCEEDED"
+    assert [c.result["code"] for c in recorder.calls("export_status")] == ["RUNNING", "RUNNING", "COMPLETED"] * 3
+    assert recorder.waits == [SETTINGS["pollIntervalSeconds"]] * 9
+    assert run.states.count("CountPoll") == 6
+    assert len(world.notices()) == 3
+
+
+def test_a_second_run_right_after_exports_nothing(world: LogExportWorld, recorder: Recorder) -> None:
+    world.add_log_group(GROUP, {month: 1 for month in closed_months(3)})
+    assert world.run().status == "SUCCEEDED"
+    world.notices()
+    tasks_before, keys_before = world.export_tasks(), world.keys()
+
+    again = world.run()
+
+    assert again.status == "SUCCEEDED"
+    assert again.states == ["StartRun", "BucketCheck", "ResultCheck", "AllExported"]
+    assert world.export_tasks() == tasks_before
+    assert world.keys() == keys_before
+    assert world.notices() == []
+
+
+def test_an_empty_month_is_exported_once_not_on_every_run(world: LogExportWorld) -> None:
+    # The seed's trap: an empty month leaves only the write test object, which must not look "not done".
+    oldest, *others = closed_months(3)
+    world.add_log_group(GROUP, {month: 1 for month in others})
+
+    assert world.run().status == "SUCCEEDED"
+    assert messages(world, GROUP, oldest) == []
+    assert f"{export_prefix(GROUP, oldest)}/{RECORD}" in world.keys()
+
+    assert world.run().states == ["StartRun", "BucketCheck", "ResultCheck", "AllExported"]
+    assert sorted(exported_months(world, GROUP)) == closed_months(3)
+
+
+def test_limit_exceeded_twice_then_success_backs_off_by_the_configured_intervals(
+    world: LogExportWorld, recorder: Recorder, export_faults: ExportFaults
+) -> None:
+    retry = SETTINGS["retry"]
+    world.add_log_group(GROUP, {month: 1 for month in closed_months(3)})
+    export_faults.queue = ["limit", "limit"]
+
+    run = world.run()
+
+    assert run.status == "SUCCEEDED"
+    first = retry["intervalSeconds"]
+    assert recorder.retry_sleeps == [first, first * retry["backoffRate"]]
+    attempts = recorder.calls("logs_export")
+    assert [a.error_type for a in attempts] == ["LimitExceededException"] * 2 + [None] * 3
+    # One CreateExportTask per invocation: botocore did not retry LimitExceededException by itself.
+    assert export_faults.create_calls == len(attempts)
+    assert sorted(exported_months(world, GROUP)) == closed_months(3)
+
+
+def test_limit_exceeded_on_every_attempt_fails_after_the_configured_attempts(
+    world: LogExportWorld, recorder: Recorder, export_faults: ExportFaults
+) -> None:
+    retry = SETTINGS["retry"]
+    world.add_log_group(GROUP, {month: 1 for month in closed_months(3)})
+    export_faults.queue = ["limit"] * 50
+
+    run = world.run()
+
+    assert run.status == "FAILED"
+    assert run.error == "LimitExceededException"
+    assert run.states[-2:] == ["NotifyFailure", "RunFailed"]
+    assert len(recorder.calls("logs_export")) == 1 + retry["maxAttempts"]
+    assert recorder.retry_sleeps == [
+        retry["intervalSeconds"] * retry["backoffRate"] ** n for n in range(retry["maxAttempts"])
+    ]
+    assert world.export_tasks() == []
+    (notice,) = world.notices()
+    assert "failed with LimitExceededException" in notice
+
+
+@pytest.mark.parametrize(("status", "error"), [("FAILED", "ExportTaskFailed"), ("CANCELLED", "ExportTaskCancelled")])
+def test_an_export_task_that_ends_failed_or_cancelled_fails_the_run(
+    world: LogExportWorld, recorder: Recorder, export_faults: ExportFaults, status: str, error: str
+) -> None:
+    oldest = closed_months(3)[0]
+    world.add_log_group(GROUP, {month: 1 for month in closed_months(3)})
+    export_faults.queue = [status]
+
+    run = world.run()
+
+    assert run.status == "FAILED"
+    assert run.error == error
+    assert f"ended {status}" in json.loads(run.cause)["errorMessage"]
+    # No retry loop around it: one export, one status check, then the failure path.
+    assert len(recorder.calls("logs_export")) == 1
+    assert len(recorder.calls("export_status")) == 1
+    assert run.states[-3:] == ["ExportStatus", "NotifyFailure", "RunFailed"]
+    assert f"{export_prefix(GROUP, oldest)}/{RECORD}" not in world.keys()
+    (notice,) = world.notices()
+    assert f"failed with {error}" in notice and f"ended {status}" in notice
+
+
+def test_a_log_group_that_does_not_exist_fails_the_run_with_a_notice(world: LogExportWorld) -> None:
+    run = world.run()  # the configured log group was never created
+
+    assert run.status == "FAILED"
+    assert run.error == "LogGroupNotFound"
+    (notice,) = world.notices()
+    assert "LogGroupNotFound" in notice and GROUP in notice
+    assert world.export_tasks() == []
+
+
+def test_an_export_still_running_after_max_polls_fails_and_is_not_started_twice(
+    two_group_world: LogExportWorld, recorder: Recorder, export_faults: ExportFaults
+) -> None:
+    months = closed_months(3)
+    for group in TWO_GROUPS:
+        two_group_world.add_log_group(group, {month: 1 for month in months})
+    export_faults.queue = ["RUNNING"]  # the first export never finishes while this run waits
+
+    run = two_group_world.run()
+
+    assert run.status == "FAILED"
+    assert run.error == "ExportStillRunning"
+    assert "after 3 status checks" in run.cause
+    assert len(recorder.calls("export_status")) == 3  # maxPolls in two_group_template
+    assert len(recorder.waits) == 3
+
+    two_group_world.run()
+    # The month still under way was not exported again; the bound (4) limited the second run.
+    first_group_months = exported_months(two_group_world, TWO_GROUPS[0])
+    assert first_group_months.count(months[0]) == 1
+
+
+def test_a_run_ends_cleanly_at_the_bound_when_there_is_more_work(
+    two_group_world: LogExportWorld, recorder: Recorder
+) -> None:
+    for group in TWO_GROUPS:
+        two_group_world.add_log_group(group, {month: 1 for month in closed_months(3)})
+
+    run = two_group_world.run()
+
+    assert run.status == "SUCCEEDED"
+    assert run.states[-1] == "RunBoundReached"
+    assert len(recorder.calls("logs_export")) == SMALL_BOUND
+    assert run.output["exportsStarted"] == SMALL_BOUND
+    assert run.output["check"]["remaining"] == 2 * 3 - SMALL_BOUND
+
+
+def test_two_log_groups_every_group_and_month_exported_exactly_once(two_group_world: LogExportWorld) -> None:
+    months = closed_months(3)
+    for group in TWO_GROUPS:
+        two_group_world.add_log_group(group, {month: 1 for month in months})
+
+    runs = [two_group_world.run() for _ in range(3)]
+
+    assert [r.states[-1] for r in runs] == ["RunBoundReached", "AllExported", "AllExported"]
+    exported = sorted((t["logGroupName"], t["destinationPrefix"]) for t in two_group_world.export_tasks())
+    assert exported == sorted((g, export_prefix(g, m)) for g in TWO_GROUPS for m in months)
+    for group in TWO_GROUPS:
+        for month in months:
+            assert messages(two_group_world, group, month) == [f"{group} {month} event 0"]
+    assert runs[2].states == ["StartRun", "BucketCheck", "ResultCheck", "AllExported"]

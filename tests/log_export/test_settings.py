@@ -1,0 +1,36 @@
+"""Settings of the log export workload that its own code adds to the foundation's checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stacks.settings import SettingsError, settings_from_context
+from tests.conftest import cdk_json_context
+
+
+def read(**overrides: str):
+    return settings_from_context({**cdk_json_context(), **{f"kit.logExport.{k}": v for k, v in overrides.items()}})
+
+
+def test_cdk_json_defaults() -> None:
+    settings = read().log_export
+    assert settings.log_groups == ("/lwk/dev/destinations/worker",)
+    assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 10)
+
+
+def test_two_log_groups_that_would_share_an_s3_prefix_are_refused() -> None:
+    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*'/app' and 'app' both export to 'app'/"):
+        read(logGroups=json.dumps(["/app", "app"]))
+
+
+def test_a_log_group_name_of_only_slashes_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*'/' is only slashes"):
+        read(logGroups=json.dumps(["/"]))
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [("monthsBack", "0", "from 1 to 24"), ("maxPolls", "0", "from 1 to 1000")])
+def test_out_of_range_values_name_the_key(key: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=rf"kit\.logExport\.{key}: {value} is not a whole number {message}"):
+        read(**{key: value})

@@ -1,0 +1,268 @@
+"""What matters to security and behaviour in the synthesized template, asserted exactly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from log_exporter.layout import COMPLETION_RECORD, group_prefix
+from tests.conftest import cdk_json_context
+from tests.log_export.harness import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
+
+SETTINGS = cdk_json_context()["kit"]["logExport"]
+LOGS_SERVICE = {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+OWN_LOG_GROUPS = {
+    "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":log-group:*"]]
+}
+
+
+def export_bucket_id(template: dict[str, Any]) -> str:
+    (bucket_id,) = [
+        lid for lid, r in resources_of_type(template, "AWS::S3::Bucket").items() if "LoggingConfiguration" in r["Properties"]
+    ]
+    return bucket_id
+
+
+def bucket_policy(template: dict[str, Any]) -> list[dict[str, Any]]:
+    bucket_id = export_bucket_id(template)
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+        if r["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy
+
+
+def definition(template: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(the_state_machine(template)["DefinitionString"])
+
+
+def role_statements(template: dict[str, Any], function_prefix: str) -> list[dict[str, Any]]:
+    (role_id,) = [lid for lid in resources_of_type(template, "AWS::IAM::Role") if lid.startswith(function_prefix)]
+    return [
+        statement
+        for policy in resources_of_type(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_bucket_policy_lets_only_cloudwatch_logs_of_this_account_write_under_the_prefixes(
+    template: dict[str, Any],
+) -> None:
+    bucket_arn = {"Fn::GetAtt": [export_bucket_id(template), "Arn"]}
+    assert bucket_policy(template) == [
+        {
+            "Action": "s3:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}],
+        },
+        {
+            "Sid": "CloudWatchLogsAclCheck",
+            "Action": "s3:GetBucketAcl",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {"aws:SourceArn": OWN_LOG_GROUPS},
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": LOGS_SERVICE},
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "CloudWatchLogsExportWrite",
+            "Action": "s3:PutObject",
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                },
+                "ArnLike": {"aws:SourceArn": OWN_LOG_GROUPS},
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": LOGS_SERVICE},
+            "Resource": {"Fn::Join": ["", [bucket_arn, "/lwk/dev/destinations/worker/*"]]},
+        },
+    ]
+
+
+def test_bucket_policy_prefixes_are_where_the_handlers_export(two_group_template: dict[str, Any]) -> None:
+    (write,) = [s for s in bucket_policy(two_group_template) if s.get("Sid") == "CloudWatchLogsExportWrite"]
+    suffixes = [part["Fn::Join"][1][1] for part in write["Resource"]]
+    assert suffixes == [f"/{group_prefix(group)}/*" for group in TWO_GROUPS]
+
+
+def test_bucket_check_may_write_exactly_the_completion_records_the_handler_writes(
+    two_group_template: dict[str, Any],
+) -> None:
+    (put,) = [s for s in role_statements(two_group_template, "HandlersBucketCheck") if s["Action"] == "s3:PutObject"]
+    suffixes = [part["Fn::Join"][1][1] for part in put["Resource"]]
+    assert suffixes == [f"/{group_prefix(group)}/*/{COMPLETION_RECORD}" for group in TWO_GROUPS]
+
+
+def test_cdk_nag_finds_nothing_open_with_several_log_groups_and_a_notice_address(tmp_path: Any) -> None:
+    # The kit-wide nag test sees cdk.json's settings only; these options add resources and findings.
+    overrides = {
+        "kit.logExport.logGroups": json.dumps(["/a/one", "two", "/three/x"]),
+        "kit.logExport.notificationEmail": NOTICE_EMAIL,
+    }
+    synth_log_export(tmp_path, overrides, nag=True)  # raises on any finding left open
+
+
+def test_export_bucket_is_private_sse_s3_owner_enforced_and_archives_old_exports(template: dict[str, Any]) -> None:
+    properties = template["Resources"][export_bucket_id(template)]["Properties"]
+    assert properties["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }  # fmt: skip
+    archive = [r for r in properties["LifecycleConfiguration"]["Rules"] if r.get("Id") == "ArchiveOldExports"]
+    assert archive == [
+        {
+            "Id": "ArchiveOldExports",
+            "Status": "Enabled",
+            "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": SETTINGS["archiveAfterDays"]}],
+        }
+    ]
+
+
+def test_logs_export_retry_block_is_the_seeds_with_the_configured_values(template: dict[str, Any]) -> None:
+    assert definition(template)["States"]["LogsExport"]["Retry"] == [
+        {
+            "ErrorEquals": [
+                "Lambda.ClientExecutionTimeoutException",
+                "Lambda.ServiceException",
+                "Lambda.AWSLambdaException",
+                "Lambda.SdkClientException",
+                "Lambda.TooManyRequestsException",
+            ],
+            "IntervalSeconds": 2,
+            "MaxAttempts": 6,
+            "BackoffRate": 2,
+        },
+        {
+            "ErrorEquals": ["LimitExceededException"],
+            "IntervalSeconds": SETTINGS["retry"]["intervalSeconds"],
+            "MaxAttempts": SETTINGS["retry"]["maxAttempts"],
+            "BackoffRate": SETTINGS["retry"]["backoffRate"],
+        },
+    ]
+
+
+def test_only_logs_export_retries_an_error_of_a_handler(template: dict[str, Any]) -> None:
+    # FAILED / CANCELLED exports and bad input end the run at once; only Lambda's own faults and the
+    # one-export-at-a-time limit are retried.
+    for name, state in definition(template)["States"].items():
+        own = {e for retry in state.get("Retry", []) for e in retry["ErrorEquals"] if not e.startswith("Lambda.")}
+        assert own == ({"LimitExceededException"} if name == "LogsExport" else set()), name
+
+
+def test_every_task_catches_into_the_failure_notice_which_ends_in_fail(template: dict[str, Any]) -> None:
+    states = definition(template)["States"]
+    for name, state in states.items():
+        if state["Type"] == "Task" and name != "NotifyFailure":
+            assert state["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}], name
+    assert states["NotifyFailure"]["Next"] == "RunFailed"
+    assert states["NotifyFailure"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "RunFailed"}]
+    assert states["RunFailed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+
+
+def test_the_bounds_come_from_the_settings(two_group_template: dict[str, Any]) -> None:
+    states = definition(two_group_template)["States"]
+    assert states["ResultCheck"]["Choices"][1] == {
+        "Variable": "$.exportsStarted", "NumericGreaterThanEquals": 4, "Next": "RunBoundReached",
+    }  # fmt: skip
+    assert states["ExportFinished"]["Choices"][1] == {
+        "Variable": "$.polls.count", "NumericGreaterThanEquals": 3, "Next": "ExportStillRunning",
+    }  # fmt: skip
+    assert states["WaitForExport"]["Seconds"] == SETTINGS["pollIntervalSeconds"]
+
+
+def test_state_machine_is_standard_jsonpath_logged_in_full_and_traced(template: dict[str, Any]) -> None:
+    machine = the_state_machine(template)
+    assert definition(template)["QueryLanguage"] == "JSONPath"
+    assert machine["StateMachineType"] == "STANDARD"
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    assert machine["LoggingConfiguration"]["Level"] == "ALL"
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is True
+    Template.from_json(template).has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/vendedlogs/states/lwk-dev-log-export", "RetentionInDays": 30}
+    )
+
+
+def test_schedule_starts_the_machine_monthly_with_an_empty_input(template: dict[str, Any]) -> None:
+    (rule,) = resources_of_type(template, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == SETTINGS["schedule"]["expression"] == "cron(0 3 2 * ? *)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
+    assert (target["Arn"], target["Input"]) == ({"Ref": machine_id}, "{}")
+
+
+def test_schedule_follows_its_settings(two_group_template: dict[str, Any]) -> None:
+    (rule,) = resources_of_type(two_group_template, "AWS::Events::Rule").values()
+    assert (rule["Properties"]["ScheduleExpression"], rule["Properties"]["State"]) == ("cron(30 1 5 * ? *)", "DISABLED")
+
+
+def test_failed_runs_and_failed_starts_raise_alarms_on_the_alarm_topic(template: dict[str, Any]) -> None:
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()}
+    assert set(alarms) == {"ExecutionsFailed", "FailedInvocations"}
+    (topic_id,) = [lid for lid in resources_of_type(template, "AWS::SNS::Topic") if lid.startswith("Alarms")]
+    (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
+    assert alarms["ExecutionsFailed"]["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+
+
+def test_notice_topic_is_encrypted_and_mails_the_configured_address(two_group_template: dict[str, Any]) -> None:
+    assembled = Template.from_json(two_group_template)
+    assembled.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    (notices_id,) = [lid for lid in resources_of_type(two_group_template, "AWS::SNS::Topic") if lid.startswith("Notices")]
+    assembled.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": NOTICE_EMAIL, "TopicArn": {"Ref": notices_id}}
+    )
+
+
+def test_only_logs_export_may_create_export_tasks_and_only_of_the_configured_groups(
+    two_group_template: dict[str, Any],
+) -> None:
+    statements = role_statements(two_group_template, "HandlersLogsExport")
+    (create,) = [s for s in statements if s["Action"] == "logs:CreateExportTask"]
+    arns = [r["Fn::Join"][1][-1] for r in create["Resource"]]
+    assert sorted(arns) == sorted(f":log-group:{group}{suffix}" for group in TWO_GROUPS for suffix in ("", ":*"))
+    for other in ("HandlersBucketCheck", "HandlersExportStatus"):
+        assert "logs:CreateExportTask" not in json.dumps(role_statements(two_group_template, other))
+
+
+def test_no_handler_may_read_exported_logs(template: dict[str, Any]) -> None:
+    granted = json.dumps([role_statements(template, f"Handlers{name}") for name in ("BucketCheck", "LogsExport", "ExportStatus")])
+    assert "s3:GetObject" not in granted and '"s3:*"' not in granted and "s3:Get" not in granted
+
+
+def test_handlers_get_their_settings_from_the_template(two_group_template: dict[str, Any]) -> None:
+    for lid, function in resources_of_type(two_group_template, "AWS::Lambda::Function").items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if lid.startswith(("HandlersBucketCheck", "HandlersLogsExport")):
+            assert json.loads(variables["LOG_GROUPS"]) == TWO_GROUPS
+            assert variables["MONTHS_BACK"] == str(SETTINGS["monthsBack"])
+            assert variables["EXPORT_BUCKET"] == {"Ref": export_bucket_id(two_group_template)}
+
+
+@pytest.fixture
+def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_definition_matches_snapshot(template: dict[str, Any], json_snapshot: SnapshotAssertion) -> None:
+    # The state machine as reviewers read it; the whole stack is snapshotted by tests/test_snapshots.py.
+    machine = the_state_machine(template)
+    assert {"definition": definition(template), "substitutions": machine["DefinitionSubstitutions"]} == json_snapshot
