@@ -1,37 +1,47 @@
-"""Placeholder for the durable-etl workload (replaced by its issue)."""
+"""Durable ETL: a Lambda durable function that moves a dataset from S3 into DynamoDB, resumably."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.durable_etl_constructs import WORK_PREFIX, EtlAlarms, EtlSchedule, EtlWorker, TargetTable
 from stacks.settings import CommonSettings, DurableEtlSettings
-from stacks.shared.bundling import python_code
-from stacks.shared.kit_function import KitFunction
+from stacks.shared.alarm_topic import AlarmTopic
+from stacks.shared.private_bucket import PrivateBucket
 
 
 class DurableEtlStack(cdk.Stack):
+    """Source bucket, target table, the durable worker behind its `live` alias, schedule, alarms."""
+
     def __init__(
-        self, scope: Construct, construct_id: str, *, common: CommonSettings, settings: DurableEtlSettings, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        common: CommonSettings,
+        settings: DurableEtlSettings,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        from aws_cdk import aws_lambda as lambda_
-        from stacks.shared.private_bucket import PrivateBucket
-        from stacks.shared.alarm_topic import AlarmTopic
-        from stacks.shared.nag import acknowledge
-        PrivateBucket(self, "Source")
-        AlarmTopic(self, "Alarms", email="a@b.co")
-        fn = KitFunction(
+        alarms = AlarmTopic(self, "Alarms", email=common.alarm_email)
+        source = PrivateBucket(
             self,
-            "Worker",
-            common=common,
-            workload="durable-etl",
-            code=python_code("durable_etl"),
-            handler="handler.handler",
-            environment={},
-            description="placeholder",
-            durable_config=lambda_.DurableConfig(execution_timeout=cdk.Duration.hours(2), retention_period=cdk.Duration.days(3)),
+            "Source",
+            # A run's staged batches and rejects are working files: they expire, the datasets do not.
+            lifecycle_rules=[
+                s3.LifecycleRule(prefix=WORK_PREFIX, expiration=cdk.Duration.days(settings.work_retention_days))
+            ],
         )
-        acknowledge(fn.function, "Serverless::Serverless-LambdaDLQ", "placeholder placeholder placeholder")
+        target = TargetTable(self, "Target")
+        worker = EtlWorker(self, "Worker", common=common, settings=settings, source=source.bucket, table=target.table)
+        EtlSchedule(self, "Schedule", settings=settings, alias=worker.alias, dead_letters=worker.dead_letters)
+        EtlAlarms(self, "Monitoring", function=worker.function, dead_letters=worker.dead_letters, topic=alarms)
+        cdk.CfnOutput(self, "SourceBucketName", value=source.bucket.bucket_name)
+        cdk.CfnOutput(self, "TargetTableName", value=target.table.table_name)
+        cdk.CfnOutput(self, "FunctionName", value=worker.function.function_name)
+        cdk.CfnOutput(self, "LiveAliasArn", value=worker.alias.function_arn)
+        cdk.CfnOutput(self, "DeadLetterQueueUrl", value=worker.dead_letters.queue_url)

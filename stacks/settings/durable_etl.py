@@ -8,6 +8,8 @@ from .reader import SettingsReader
 
 SCHEDULE_PATTERN = r"(cron|rate|at)\(.+\)"
 DATASET_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+# The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
+LONGEST_OFF_PEAK_WAIT_HOURS = 25
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class DurableEtlSettings:
     schedule_enabled: bool
     schedule_expression: str
     schedule_dataset_id: str
+    memory_mb: int
+    extract_records_per_step: int
+    work_retention_days: int
 
 
 def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
@@ -48,6 +53,22 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
             meaning="a dataset id: letters, digits, '.', '_' or '-', at most 128",
             default="daily",
         ),
+        # Parsing and the extract step's set of seen ids (about 100 MB per million records) need room.
+        memory_mb=reader.integer("memoryMb", minimum=256, maximum=10240, default=1024),
+        # One extract step stops after this many records, so that it ends well within 15 minutes.
+        extract_records_per_step=reader.integer(
+            "extractRecordsPerStep", minimum=1000, maximum=10_000_000, default=250_000
+        ),
+        # How long a run's staged batches and rejects stay under `_etl/` in the source bucket.
+        work_retention_days=reader.integer("workRetentionDays", minimum=1, maximum=3650, default=30),
     )
     schedule.done()
+    shortest = -(-settings.rate_limit_wait_seconds // 3600) + LONGEST_OFF_PEAK_WAIT_HOURS
+    if settings.execution_timeout_hours < shortest:
+        raise reader.fail(
+            "executionTimeoutHours",
+            settings.execution_timeout_hours,
+            f"enough: at least {shortest} hours cover the rate-limit wait and up to a day waiting "
+            "for the off-peak hour",
+        )
     return settings

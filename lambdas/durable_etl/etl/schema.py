@@ -1,0 +1,109 @@
+"""What a valid record looks like, and its normal form in the table.
+
+Edit FIELDS to describe your own records. Fields not listed are kept as they are (empty CSV cells
+are left out). Values from JSON Lines must have the JSON type the field asks for; CSV cells are
+text, so for CSV a number is accepted as its decimal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# Attributes the ETL writes itself: a record may not bring its own.
+DATASET_ATTRIBUTE = "datasetId"
+RUN_ATTRIBUTE = "etlRunId"
+SOURCE_ATTRIBUTE = "etlSource"
+RESERVED = (DATASET_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE)
+# DynamoDB's limit for a sort key value, in UTF-8 bytes.
+MAX_ID_BYTES = 1024
+
+
+class InvalidRecord(ValueError):
+    """One record breaks the schema; the message is the reject reason."""
+
+
+def _text(value: Any, name: str, *, from_csv: bool) -> str:
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{name} must be a string, not {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise InvalidRecord(f"{name} is empty")
+    return text
+
+
+def _record_id(value: Any, name: str, *, from_csv: bool) -> str:
+    text = _text(value, name, from_csv=from_csv)
+    if len(text.encode()) > MAX_ID_BYTES:
+        raise InvalidRecord(f"{name} is longer than {MAX_ID_BYTES} bytes")
+    return text
+
+
+def _decimal(value: Any, name: str, *, from_csv: bool) -> Decimal:
+    if from_csv and isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise InvalidRecord(f"{name} {value!r} is not a number") from None
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = Decimal(value)
+    else:
+        raise InvalidRecord(f"{name} must be a number, not {type(value).__name__}")
+    if not number.is_finite():
+        raise InvalidRecord(f"{name} {value!r} is not a finite number")
+    return number
+
+
+def _timestamp(value: Any, name: str, *, from_csv: bool) -> str:
+    text = _text(value, name, from_csv=from_csv)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise InvalidRecord(f"{name} {text!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise InvalidRecord(f"{name} {text!r} has no time zone offset (add Z or +hh:mm)")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    convert: Callable[..., Any]
+    required: bool
+
+
+FIELDS = (
+    Field("id", _record_id, required=True),
+    Field("name", _text, required=True),
+    Field("amount", _decimal, required=True),
+    Field("updatedAt", _timestamp, required=False),
+)
+_FIELD_NAMES = {field.name for field in FIELDS}
+
+
+def normalise(record: dict[str, Any], *, from_csv: bool) -> dict[str, Any]:
+    """The record in its normal form, or InvalidRecord naming the first problem."""
+    for name in RESERVED:
+        if name in record:
+            raise InvalidRecord(f"field {name!r} is reserved for the ETL's own bookkeeping")
+    normal: dict[str, Any] = {}
+    for field in FIELDS:
+        value = record.get(field.name)
+        missing = value is None or (from_csv and value == "")
+        if missing:
+            if field.required:
+                raise InvalidRecord(f"{field.name} is missing")
+            continue
+        normal[field.name] = field.convert(value, field.name, from_csv=from_csv)
+    for name, value in record.items():
+        if name in _FIELD_NAMES:
+            continue
+        if not name:
+            raise InvalidRecord("a field has an empty name")
+        if from_csv and value == "":
+            continue
+        normal[name] = value
+    return normal
