@@ -9,6 +9,7 @@ the same on every machine and unchanged by pip's output (wheel metadata, timesta
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,15 @@ def _install_dependencies(requirements: Path) -> Path:
     return target
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    # Hard links make a synth into a fresh cdk.out cheap (botocore alone is thousands of files);
+    # across file systems, copy.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 @jsii.implements(cdk.ILocalBundling)
 class _LocalPythonBundling:
     def __init__(self, source_dir: Path) -> None:
@@ -90,7 +100,9 @@ class _LocalPythonBundling:
         output = Path(output_dir)
         requirements = self._source_dir / REQUIREMENTS_FILE
         if requirements.is_file():
-            shutil.copytree(_install_dependencies(requirements), output, dirs_exist_ok=True)
+            shutil.copytree(
+                _install_dependencies(requirements), output, dirs_exist_ok=True, copy_function=_link_or_copy
+            )
         for path in source_files(self._source_dir):
             relative = path.relative_to(self._source_dir)
             if relative.name == REQUIREMENTS_FILE and len(relative.parts) == 1:
