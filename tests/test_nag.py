@@ -48,14 +48,34 @@ def test_every_stack_is_synthesized(cli_synth: Path) -> None:
     assert names == ["lwk-dev-custom-runtime", "lwk-dev-destinations", "lwk-dev-durable-etl", "lwk-dev-log-export"]
 
 
-def test_every_acknowledgement_is_still_needed(cli_synth: Path, tmp_path: Path) -> None:
-    acknowledged = _acknowledgements(cli_synth)
+# Optional features add resources (e-mail subscriptions, schedules) with acknowledgements of their own.
+EVERY_OPTION_ON = {
+    "kit.alarmEmail": "ops@example.com",
+    "kit.logExport.notificationEmail": "ops@example.com",
+    "kit.durableEtl.schedule.enabled": "true",
+}
+
+
+def _acknowledgements_of(outdir: Path, overrides: dict[str, str]) -> set[Finding]:
+    if overrides:
+        synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
+        report = json.loads((outdir / "validation-report.json").read_text())
+        assert _findings(report, "violations") == set()
+    return _acknowledgements(outdir)
+
+
+@pytest.mark.parametrize("overrides", [{}, EVERY_OPTION_ON], ids=["defaults", "every-option-on"])
+def test_every_acknowledgement_is_still_needed(
+    cli_synth: Path, tmp_path: Path, overrides: dict[str, str]
+) -> None:
+    acknowledged = _acknowledgements_of(tmp_path / "with" if overrides else cli_synth, overrides)
     assert acknowledged, "the app acknowledges nothing: the metadata format may have changed"
     # Synthesize again with every acknowledgement left out: each must bring its finding back.
     drop = ",".join(f"{path}|{rule_id}" for path, rule_id in sorted(acknowledged))
+    without = tmp_path / "without"
     with pytest.raises(RuntimeError, match="Validation ?[Ff]ailed"):
-        synth_kit(tmp_path, nag=True, overrides={DROP_ACKNOWLEDGEMENTS_KEY: drop})
-    findings = _findings(json.loads((tmp_path / "validation-report.json").read_text()), "violations")
+        synth_kit(without, nag=True, overrides={**overrides, DROP_ACKNOWLEDGEMENTS_KEY: drop})
+    findings = _findings(json.loads((without / "validation-report.json").read_text()), "violations")
     unneeded = [
         (path, rule_id)
         for path, rule_id in sorted(acknowledged)
