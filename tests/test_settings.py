@@ -92,6 +92,8 @@ def test_command_line_overrides_arrive_as_strings_and_are_validated() -> None:
     assert settings.durable_etl.schedule_enabled is True
     with pytest.raises(SettingsError, match=r'^kit\.logExport\.monthsBack: "six" is not a whole number'):
         settings_from_context({**cdk_json_context(), "kit.logExport.monthsBack": "six"})
+    with pytest.raises(SettingsError, match=r'^kit\.logRetentionDays: "³0" is not one of'):
+        settings_from_context({**cdk_json_context(), "kit.logRetentionDays": "³0"})
     with pytest.raises(SettingsError, match=r"^kit\.logExport\.maxPoll: is not a known setting"):
         settings_from_context({**cdk_json_context(), "kit.logExport.maxPoll": "3"})
 

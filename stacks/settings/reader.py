@@ -21,7 +21,7 @@ class SettingsError(ValueError):
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class SettingsReader:
@@ -50,7 +50,7 @@ class SettingsReader:
     def integer(self, key: str, *, minimum: int, maximum: int, default: Any = _MISSING) -> int:
         value = self._take(key, default)
         # Values given with `-c` arrive as strings; accept "12" but never "12.5" or true.
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             raise self.fail(key, value, f"a whole number from {minimum} to {maximum}")
@@ -91,7 +91,7 @@ class SettingsReader:
 
     def choice(self, key: str, *, allowed: tuple[Any, ...], default: Any = _MISSING) -> Any:
         value = self._take(key, default)
-        if isinstance(value, str) and all(isinstance(a, int) for a in allowed) and value.isdigit():
+        if isinstance(value, str) and all(isinstance(a, int) for a in allowed) and re.fullmatch(r"[0-9]+", value):
             value = int(value)
         if value not in allowed or isinstance(value, bool):
             raise self.fail(key, value, "one of " + ", ".join(_show(a) for a in allowed))

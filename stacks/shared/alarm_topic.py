@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -16,14 +17,26 @@ from stacks.shared.nag import acknowledge
 class AlarmTopic(Construct):
     """Creates a KMS key (rotated) and an SNS topic encrypted with it, TLS-only publishing.
 
-    CloudWatch alarms may use the key; `notify(alarm)` routes an alarm's ALARM and OK states here.
+    CloudWatch alarms of this account and region may use the key; `notify(alarm)` routes an alarm's ALARM and OK states here.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, email: str | None) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the alarm topic")
-        # CloudWatch publishes to an encrypted topic only if it may use the key.
-        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        # CloudWatch publishes to an encrypted topic only if it may use the key; the conditions keep
+        # it to alarms of this account and region (no confused deputy).
+        stack = cdk.Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"},
+                },
+            )
+        )
         self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
         if email:
             subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))

@@ -88,6 +88,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Each test is a new execution environment: handler modules (and their Powertools loggers,
+    # which read POWERTOOLS_SERVICE_NAME at import) are imported afresh, whatever ran before.
+    for name in [m for m in sys.modules if m.startswith("lwk_destinations.")]:
+        monkeypatch.delitem(sys.modules, name)
     _forget_failure_handler_client()
     with mock_aws():
         yield

@@ -249,12 +249,15 @@ def test_no_handler_may_read_exported_logs(template: dict[str, Any]) -> None:
 
 
 def test_handlers_get_their_settings_from_the_template(two_group_template: dict[str, Any]) -> None:
+    checked = 0
     for lid, function in resources_of_type(two_group_template, "AWS::Lambda::Function").items():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         if lid.startswith(("HandlersBucketCheck", "HandlersLogsExport")):
             assert json.loads(variables["LOG_GROUPS"]) == TWO_GROUPS
             assert variables["MONTHS_BACK"] == str(SETTINGS["monthsBack"])
             assert variables["EXPORT_BUCKET"] == {"Ref": export_bucket_id(two_group_template)}
+            checked += 1
+    assert checked == 2
 
 
 @pytest.fixture

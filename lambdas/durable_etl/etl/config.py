@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,7 +35,7 @@ class EtlConfig:
 
         def whole(name: str, low: int, high: int) -> int:
             raw = text(name)
-            if not raw.isdigit() or not low <= int(raw) <= high:
+            if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
                 raise ConfigurationError(
                     f"environment variable {name}={raw!r} is not a whole number from {low} to {high}"
                 )

@@ -7,6 +7,7 @@ text, so for CSV a number is accepted as its decimal text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ RUN_ATTRIBUTE = "etlRunId"
 SOURCE_ATTRIBUTE = "etlSource"
 RESERVED = (DATASET_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE)
 # DynamoDB's limit for a sort key value, in UTF-8 bytes.
+_CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 MAX_ID_BYTES = 1024
 
 
@@ -44,6 +46,9 @@ def _record_id(value: Any, name: str, *, from_csv: bool) -> str:
 
 def _decimal(value: Any, name: str, *, from_csv: bool) -> Decimal:
     if from_csv and isinstance(value, str):
+        # Decimal() also takes "1_000", "NaN" and Unicode digits; a CSV number is plain ASCII.
+        if not _CSV_NUMBER.fullmatch(value.strip()):
+            raise InvalidRecord(f"{name} {value!r} is not a number")
         try:
             number = Decimal(value.strip())
         except InvalidOperation:

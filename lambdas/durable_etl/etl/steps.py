@@ -174,7 +174,7 @@ def _to_item(record: dict[str, Any], run: Run, source: str) -> dict[str, Any]:
             item[name] = _serializer.serialize(value)
         except (TypeError, ArithmeticError) as error:
             raise InvalidRecord(f"{name} cannot be stored in DynamoDB ({type(error).__name__}: {error})") from None
-    if len(json.dumps(item)) > MAX_ITEM_BYTES:
+    if len(json.dumps(item, ensure_ascii=False).encode()) > MAX_ITEM_BYTES:
         raise InvalidRecord("the record is larger than DynamoDB's 400 KB item limit")
     return item
 

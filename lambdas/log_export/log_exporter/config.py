@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,6 +35,6 @@ class ExporterConfig:
         if not isinstance(log_groups, list) or not log_groups or not all(isinstance(g, str) and g for g in log_groups):
             raise ConfigurationError(f"{LOG_GROUPS_VARIABLE}: {raw_groups!r} is not a JSON list of log group names")
         raw_months = environ.get(MONTHS_BACK_VARIABLE, "")
-        if not raw_months.isdigit() or not 1 <= int(raw_months) <= 24:
+        if not re.fullmatch(r"[0-9]+", raw_months) or not 1 <= int(raw_months) <= 24:
             raise ConfigurationError(f"{MONTHS_BACK_VARIABLE}: {raw_months!r} is not a whole number from 1 to 24")
         return cls(bucket=bucket, log_groups=tuple(log_groups), months_back=int(raw_months))
