@@ -17,7 +17,7 @@ from stacks.settings import CommonSettings, DurableEtlSettings
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction
-from stacks.shared.nag import acknowledge
+from stacks.shared.nag import acknowledge, logical_id
 
 WORKLOAD = "durable-etl"
 # The handler keeps a run's staged batches and rejects under this prefix of the source bucket
@@ -142,7 +142,7 @@ class EtlWorker(Construct):
                 ),
             ],
         )
-        bucket_id = cdk.Stack.of(self).resolve((source.node.default_child).logical_id)
+        bucket_id = logical_id(source)
         acknowledge(
             policy,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",

@@ -22,7 +22,7 @@ from stacks.settings import CommonSettings, LogExportSettings
 from stacks.settings.log_export import export_prefix
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction, log_retention
-from stacks.shared.nag import acknowledge
+from stacks.shared.nag import acknowledge, logical_id
 from stacks.shared.private_bucket import PrivateBucket
 
 WORKLOAD = "log-export"
@@ -30,13 +30,6 @@ WORKLOAD = "log-export"
 COMPLETION_RECORD = "_export-completed.json"
 # What LogsExport's Retry matches: the handler re-raises CloudWatch Logs' error under this name.
 LIMIT_EXCEEDED = "LimitExceededException"
-
-
-def _logical_id(construct: Construct) -> str:
-    """The logical id of an L2 construct's resource, as cdk-nag's finding ids spell it."""
-    child = construct.node.default_child
-    assert isinstance(child, cdk.CfnElement)
-    return cdk.Stack.of(construct).resolve(child.logical_id)
 
 
 class ExportBucket(Construct):
@@ -206,7 +199,7 @@ class ExportHandlers(Construct):
         for prefix in exports.prefixes:
             acknowledge(
                 self.bucket_check.role.node.find_child("DefaultPolicy"),
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(exports.bucket)}.Arn>/{prefix}/*/"
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(exports.bucket)}.Arn>/{prefix}/*/"
                 f"{COMPLETION_RECORD}]",
                 "PutObject only on the completion record of each month of this log group; the '*' is the "
                 "month (YYYY-MM), which is only known at run time.",
@@ -227,7 +220,7 @@ class ExportHandlers(Construct):
         for group, prefix in zip(log_groups, exports.prefixes, strict=True):
             acknowledge(
                 policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(exports.bucket)}.Arn>/{prefix}/*]",
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(exports.bucket)}.Arn>/{prefix}/*]",
                 "CreateExportTask requires its caller to be allowed to write where the export goes; the "
                 "keys carry the month and the export task id, so PutObject is granted under this log "
                 "group's prefix only.",
@@ -474,7 +467,7 @@ class ExportStateMachine(Construct):
         for function in (handlers.bucket_check, handlers.logs_export, handlers.export_status):
             acknowledge(
                 role_policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(function.function)}.Arn>:*]",
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(function.function)}.Arn>:*]",
                 "grant_invoke covers the function and its qualified ARNs (versions, aliases) of this one "
                 "function only.",
             )

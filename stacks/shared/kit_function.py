@@ -13,7 +13,7 @@ from constructs import Construct
 
 from stacks.settings import CommonSettings
 from stacks.settings.common import LOG_RETENTION_DAYS
-from stacks.shared.nag import acknowledge
+from stacks.shared.nag import acknowledge, logical_id
 
 LIVE_ALIAS_NAME = "live"
 
@@ -157,16 +157,10 @@ class KitFunction(Construct):
         )
         acknowledge(
             checkpoint_policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(self.function)}.Arn>:*]",
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(self.function)}.Arn>:*]",
             "Durable executions run on a version or alias of this one function; ':*' names exactly "
             "those qualified ARNs and nothing else.",
         )
-
-    @staticmethod
-    def _logical_id(resource: Construct) -> str:
-        child = resource.node.default_child
-        assert isinstance(child, cdk.CfnElement)
-        return cdk.Stack.of(resource).resolve(child.logical_id)
 
     def add_live_alias(self) -> lambda_.Alias:
         """An alias `live` on the current version: what schedules, destinations and people invoke."""

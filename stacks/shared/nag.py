@@ -21,6 +21,13 @@ def add_nag_checks(app: cdk.App) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(verbose=True), ServerlessChecks(verbose=True))
 
 
+def logical_id(construct: IConstruct) -> str:
+    """The logical id of an L2 construct's resource, as cdk-nag spells it in granular finding ids."""
+    child = construct.node.default_child
+    assert isinstance(child, cdk.CfnElement)
+    return cdk.Stack.of(construct).resolve(child.logical_id)
+
+
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Accept one cdk-nag finding on `scope` (and its children) for a reason specific to it."""
     if not rule_id.startswith(tuple(f"{pack}::" for pack in NAG_PACKS)):
