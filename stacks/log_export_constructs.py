@@ -14,12 +14,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.settings import CommonSettings, LogExportSettings
 from stacks.settings.log_export import export_prefix
+from stacks.shared.alarm_topic import mail_topic
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction, log_retention
 from stacks.shared.nag import acknowledge, logical_id
@@ -115,15 +115,14 @@ class NoticeTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, email: str | None) -> None:
         super().__init__(scope, construct_id)
-        self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
-        if email:
-            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
-            acknowledge(
-                subscription,
-                "Serverless::Serverless-SNSRedrivePolicy",
-                "An e-mail copy of an export notice; the execution history keeps every export and failure, "
-                "so a dead-letter queue of undelivered mails would have no reader.",
-            )
+        self.topic = mail_topic(
+            self,
+            "Topic",
+            key=key,
+            email=email,
+            undelivered_mail="An e-mail copy of an export notice; the execution history keeps every export and "
+            "failure, so a dead-letter queue of undelivered mails would have no reader.",
+        )
 
 
 class ExportHandlers(Construct):

@@ -14,6 +14,20 @@ from constructs import Construct
 from stacks.shared.nag import acknowledge
 
 
+def mail_topic(
+    scope: Construct, construct_id: str, *, key: kms.IKey, email: str | None, undelivered_mail: str
+) -> sns.Topic:
+    """An SNS topic encrypted with `key`, TLS-only, with `email` subscribed if given.
+
+    `undelivered_mail` says why a mail SNS cannot deliver needs no dead-letter queue.
+    """
+    topic = sns.Topic(scope, construct_id, master_key=key, enforce_ssl=True)
+    if email:
+        subscription = topic.add_subscription(subscriptions.EmailSubscription(email))
+        acknowledge(subscription, "Serverless::Serverless-SNSRedrivePolicy", undelivered_mail)
+    return topic
+
+
 class AlarmTopic(Construct):
     """Creates a KMS key (rotated) and an SNS topic encrypted with it, TLS-only publishing.
 
@@ -37,15 +51,14 @@ class AlarmTopic(Construct):
                 },
             )
         )
-        self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
-        if email:
-            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
-            acknowledge(
-                subscription,
-                "Serverless::Serverless-SNSRedrivePolicy",
-                "An e-mail copy of an alarm; a mail SNS cannot deliver leaves the alarm itself in ALARM "
-                "state in CloudWatch, so a dead-letter queue of alarm mails would have no reader.",
-            )
+        self.topic = mail_topic(
+            self,
+            "Topic",
+            key=self.key,
+            email=email,
+            undelivered_mail="An e-mail copy of an alarm; a mail SNS cannot deliver leaves the alarm itself in "
+            "ALARM state in CloudWatch, so a dead-letter queue of alarm mails would have no reader.",
+        )
 
     def notify(self, alarm: cloudwatch.Alarm) -> None:
         action = cloudwatch_actions.SnsAction(self.topic)
