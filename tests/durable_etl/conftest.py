@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from moto import mock_aws  # noqa: E402
 REGION = "eu-west-1"
 BUCKET = "lwk-test-source"
 TABLE = "lwk-test-target"
+# Noon UTC is outside the off-peak hour (02:00 Europe/Berlin), so a run started then waits for it.
+# Read from the wall clock instead, the off-peak wait would vanish whenever the suite ran inside that hour.
+NOON_UTC = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 # Long enough for the rate-limit wait plus a day of waiting for the off-peak hour (skipped time).
 EXECUTION_TIMEOUT = 3 * 86400
 
@@ -130,7 +134,19 @@ class Execution:
 
 
 @pytest.fixture
-def run_execution() -> Callable[..., Execution]:
+def pin_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Fix the moment the off-peak step reads (noon UTC unless a test pins another)."""
+    import etl.steps
+
+    def pin(moment: datetime) -> None:
+        monkeypatch.setattr(etl.steps, "utc_now", lambda: moment)
+
+    pin(NOON_UTC)
+    return pin
+
+
+@pytest.fixture
+def run_execution(pin_clock: Callable[[datetime], None]) -> Callable[..., Execution]:
     """Run a durable handler to its end with the SDK's local runner (waits fast-forwarded)."""
 
     def run(event: Any, handler: Callable[..., Any] | None = None) -> Execution:

@@ -6,10 +6,13 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
 
 import etl.steps
 from etl.config import EtlConfig
@@ -21,6 +24,12 @@ from tests.durable_etl.datasets import write_dataset
 def _result(execution: Any) -> dict[str, Any]:
     assert execution.result.status.value == "SUCCEEDED", execution.result.error
     return json.loads(execution.result.result)
+
+
+def _step_result(execution: Any, name: str) -> Any:
+    """A step's checkpointed result, decoded with the SDK's own default serializer."""
+    (step,) = [step for step in execution.steps() if step.name == name]
+    return EXTENDED_TYPES_SERDES.deserialize(step.result)
 
 
 def _rejects(aws: Aws, run_id: str, dataset_id: str) -> dict[str, dict[str, Any]]:
@@ -90,6 +99,9 @@ def test_ten_thousand_mixed_records_load_completely_with_each_step_once(aws: Aws
         ("WaitSucceeded", "off-peak"),
         ("InvocationCompleted", None),
     ]
+    # Started at noon UTC (13:00 Berlin): the load waits 13 hours for 02:00, as the step recorded once.
+    delay = _step_result(execution, "off-peak-delay")
+    assert delay == {"waitSeconds": 13 * 3600, "resumeAt": "2026-01-16T01:00:00+00:00"}
     # No step result carries records: they are counts and positions only. The map checkpoints the
     # per-batch counts as plain JSON, under 100 bytes a batch (1,400 batches stay below 256 KB).
     assert max(len(step.result or "") for step in steps) < 400
@@ -154,6 +166,21 @@ def test_context_logger_logs_once_across_replays_where_logging_logs_per_replay(
     assert len(started) == 1
     loaded = [r for r in caplog.records if r.getMessage().startswith("Loaded 40 records of dataset seed")]
     assert len(loaded) == 1
+
+
+def test_a_run_inside_the_off_peak_hour_loads_without_a_second_wait(
+    aws: Aws, run_execution: Any, pin_clock: Callable[[datetime], None]
+) -> None:
+    write_dataset(aws.s3, BUCKET, "night", records=30, objects=1)
+    pin_clock(datetime(2026, 1, 15, 1, 30, tzinfo=UTC))  # 02:30 in Berlin
+
+    execution = run_execution({"datasetId": "night"})
+
+    assert _result(execution)["recordsLoaded"] == 30 and len(aws.ids("night")) == 30
+    waits = [event.name for event in execution.events if event.event_type == "WaitStarted"]
+    assert waits == ["rate-limit"]
+    delay = _step_result(execution, "off-peak-delay")
+    assert delay == {"waitSeconds": 0, "resumeAt": "2026-01-15T01:30:00+00:00"}
 
 
 def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(

@@ -39,6 +39,11 @@ MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit
 _serializer = TypeSerializer()
 
 
+def utc_now() -> datetime:
+    """The step's clock, one name so tests can pin the moment the off-peak wait is computed from."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Run:
     """What every step of one execution needs: settings, the request, where its work lives, clients."""
@@ -210,7 +215,7 @@ def transform_batch(run: Run, batch: int, step: StepContext) -> dict[str, int]:
 
 def off_peak_delay(config: EtlConfig, step: StepContext) -> dict[str, Any]:
     """Seconds until the off-peak hour, computed once: replays reuse this checkpointed value."""
-    now = datetime.now(UTC)
+    now = utc_now()
     seconds = seconds_until_off_peak(now, hour=config.off_peak_hour, zone=ZoneInfo(config.off_peak_time_zone))
     resume_at = datetime.fromtimestamp(now.timestamp() + seconds, UTC).isoformat(timespec="seconds")
     step.logger.info("Loading at %02d:00 %s: waiting %d s", config.off_peak_hour, config.off_peak_time_zone, seconds)
