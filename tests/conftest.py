@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Before aws_cdk is first imported: jsii prints an end-of-life banner for Node 20 otherwise.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# `cdk synth` runs `python3 app.py`: let that be this interpreter's venv, as `make test` does through
+# PATH, so that `.venv/bin/python -m pytest` also works from a shell where the venv is not active.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 import json  # noqa: E402
 import subprocess  # noqa: E402
