@@ -35,7 +35,7 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
         # Must cover the rate-limit wait plus up to a day of waiting for the off-peak hour.
         execution_timeout_hours=reader.integer("executionTimeoutHours", minimum=1, maximum=8760, default=48),
         retention_days=reader.integer("retentionDays", minimum=1, maximum=90, default=14),
-        default_batch_size=reader.integer("batchSize", minimum=1, maximum=5000, default=500),
+        default_batch_size=reader.integer("batchSize", minimum=1, maximum=5000, default=1000),
         rate_limit_wait_seconds=reader.integer("rateLimitWaitSeconds", minimum=1, maximum=86400, default=300),
         off_peak_hour=reader.integer("offPeakHour", minimum=0, maximum=23, default=2),
         time_zone=reader.time_zone("timeZone", default="UTC"),

@@ -48,7 +48,7 @@ def test_the_function_is_durable_with_the_configured_timeout_and_retention(
                 "Variables": Match.object_like(
                     {"SOURCE_BUCKET": {"Ref": Match.string_like_regexp("^SourceBucket")},
                      "TARGET_TABLE": {"Ref": Match.string_like_regexp("^TargetTable")},
-                     "DEFAULT_BATCH_SIZE": "500", "RATE_LIMIT_WAIT_SECONDS": "300", "OFF_PEAK_HOUR": "2",
+                     "DEFAULT_BATCH_SIZE": "1000", "RATE_LIMIT_WAIT_SECONDS": "300", "OFF_PEAK_HOUR": "2",
                      "OFF_PEAK_TIME_ZONE": "UTC", "MAP_CONCURRENCY": "4"}  # fmt: skip
                 )
             },
