@@ -15,8 +15,6 @@ from stacks.log_export import LogExportStack
 from stacks.settings import KitSettings, settings_from_context
 from stacks.shared.nag import add_nag_checks
 
-APP_NAME = "lwk"
-
 
 def _environment() -> cdk.Environment | None:
     # Env-agnostic unless the CLI (or the user) names an account and region: synth never calls AWS.
@@ -26,7 +24,7 @@ def _environment() -> cdk.Environment | None:
 
 def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
     env = _environment()
-    prefix = f"{APP_NAME}-{settings.common.stage}"
+    prefix = settings.common.name_prefix
     stacks: dict[str, cdk.Stack] = {
         "durable-etl": DurableEtlStack(
             app, f"{prefix}-durable-etl", env=env, common=settings.common, settings=settings.durable_etl

@@ -421,7 +421,7 @@ class ExportStateMachine(Construct):
         notices: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
-        name = f"lwk-{common.stage}-{WORKLOAD}"
+        name = f"{common.name_prefix}-{WORKLOAD}"
         self.log_group = logs.LogGroup(
             self,
             "ExecutionLogs",

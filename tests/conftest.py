@@ -21,7 +21,8 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
-from stacks.kit_app import APP_NAME, create_app  # noqa: E402
+from stacks.kit_app import create_app  # noqa: E402
+from stacks.settings.common import APP_NAME  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -78,10 +78,11 @@ def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
         "destinations": root.child("destinations"),
         "customRuntime": root.child("customRuntime"),
     }
+    common = read_common(root)
     settings = KitSettings(
-        common=read_common(root),
+        common=common,
         durable_etl=read_durable_etl(readers["durableEtl"]),
-        log_export=read_log_export(readers["logExport"]),
+        log_export=read_log_export(readers["logExport"], stage=common.stage),
         destinations=read_destinations(readers["destinations"]),
         custom_runtime=read_custom_runtime(readers["customRuntime"]),
     )

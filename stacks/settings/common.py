@@ -9,6 +9,10 @@ from .reader import SettingsReader
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
+# The kit's short name, the first part of every stack, log group and state machine name. A fork
+# renames it here (and in the log group names under cdk.json's kit.logExport.logGroups).
+APP_NAME = "lwk"
+
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 STAGE_PATTERN = r"[a-z][a-z0-9-]{0,14}"
 
@@ -21,6 +25,16 @@ class CommonSettings:
     log_retention_days: int
     # Alarms publish to an SNS topic per stack; with an address it is subscribed by e-mail.
     alarm_email: str | None
+
+    @property
+    def name_prefix(self) -> str:
+        """`lwk-dev`: stack names and named resources start with it."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        """`/lwk/dev`: the kit's log groups live under it."""
+        return f"/{APP_NAME}/{self.stage}"
 
 
 def read_common(reader: SettingsReader) -> CommonSettings:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from .common import APP_NAME
 from .reader import SettingsReader
 
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]{1,512}"
+# `{stage}` in a log group name stands for kit.stage, so the default follows `-c kit.stage=prod`.
+STAGE_PLACEHOLDER = "{stage}"
 
 
 @dataclass(frozen=True)
@@ -25,18 +29,11 @@ class LogExportSettings:
     notification_email: str | None
 
 
-def read_log_export(reader: SettingsReader) -> LogExportSettings:
+def read_log_export(reader: SettingsReader, *, stage: str) -> LogExportSettings:
     retry = reader.child("retry")
     schedule = reader.child("schedule")
     settings = LogExportSettings(
-        log_groups=reader.string_list(
-            "logGroups",
-            pattern=LOG_GROUP_PATTERN,
-            meaning="CloudWatch Logs log group names",
-            min_items=1,
-            max_items=20,
-            default=["/lwk/dev/destinations/worker"],
-        ),
+        log_groups=_log_groups(reader, stage),
         months_back=reader.integer("monthsBack", minimum=1, maximum=24, default=3),
         max_exports_per_run=reader.integer("maxExportsPerRun", minimum=1, maximum=480, default=24),
         # Only one export task may run per account at a time: LimitExceededException is retried.
@@ -66,6 +63,24 @@ def read_log_export(reader: SettingsReader) -> LogExportSettings:
 def export_prefix(log_group: str) -> str:
     """The S3 key prefix a log group's exports go under (lambdas/log_export/log_exporter/layout.py)."""
     return log_group.lstrip("/")
+
+
+def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
+    written = reader.string_list(
+        "logGroups",
+        pattern=r"(?:[\.\-_/#A-Za-z0-9]|\{stage\})+",
+        meaning="CloudWatch Logs log group names ({stage} stands for kit.stage)",
+        min_items=1,
+        max_items=20,
+        default=[f"/{APP_NAME}/{STAGE_PLACEHOLDER}/destinations/worker"],
+    )
+    groups = tuple(group.replace(STAGE_PLACEHOLDER, stage) for group in written)
+    for group in groups:
+        if not re.fullmatch(LOG_GROUP_PATTERN, group):
+            raise reader.fail("logGroups", list(written), f"a list of log group names ({group!r} is longer than 512)")
+    if len(set(groups)) != len(groups):
+        raise reader.fail("logGroups", list(written), f"a list of distinct log groups once {{stage}} is {stage!r}")
+    return groups
 
 
 def _refuse_shared_prefixes(reader: SettingsReader, log_groups: tuple[str, ...]) -> None:

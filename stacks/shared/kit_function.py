@@ -73,7 +73,7 @@ class KitFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=f"/lwk/{common.stage}/{workload}/{_kebab(construct_id)}",
+            log_group_name=f"{common.log_group_prefix}/{workload}/{_kebab(construct_id)}",
             retention=log_retention(common.log_retention_days),
             # Logs of a kit deployment go with it; export them first (the log export workload) to keep them.
             removal_policy=cdk.RemovalPolicy.DESTROY,

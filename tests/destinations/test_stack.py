@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.destinations import DestinationsStack
-from stacks.settings import CommonSettings, DestinationsSettings
+from stacks.settings import CommonSettings, DestinationsSettings, settings_from_context
 from tests.conftest import KitAssembly, cdk_json_context
 
 SETTINGS = cdk_json_context()["kit"]["destinations"]
@@ -147,7 +147,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def test_the_worker_logs_where_the_log_export_workload_looks(template: Template) -> None:
     template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "/lwk/dev/destinations/worker"})
-    assert "/lwk/dev/destinations/worker" in cdk_json_context()["kit"]["logExport"]["logGroups"]
+    assert settings_from_context(cdk_json_context()).log_export.log_groups == ("/lwk/dev/destinations/worker",)
 
 
 def test_every_handler_string_names_a_handler_in_the_asset(template: Template) -> None:

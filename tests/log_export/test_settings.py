@@ -20,6 +20,21 @@ def test_cdk_json_defaults() -> None:
     assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 10)
 
 
+def test_the_default_log_group_follows_the_stage() -> None:
+    context = {**cdk_json_context(), "kit.stage": "prod"}
+    assert settings_from_context(context).log_export.log_groups == ("/lwk/prod/destinations/worker",)
+
+
+def test_a_log_group_that_the_stage_makes_a_duplicate_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*distinct log groups once \{stage\} is 'dev'"):
+        read(logGroups=json.dumps(["/app/{stage}", "/app/dev"]))
+
+
+def test_an_unknown_placeholder_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*\{region\}.* is not a list of 1 to 20"):
+        read(logGroups=json.dumps(["/app/{region}"]))
+
+
 def test_two_log_groups_that_would_share_an_s3_prefix_are_refused() -> None:
     with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*'/app' and 'app' both export to 'app'/"):
         read(logGroups=json.dumps(["/app", "app"]))
