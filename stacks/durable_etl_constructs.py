@@ -115,7 +115,8 @@ class EtlWorker(Construct):
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
             target_arn=self.dead_letters.queue_arn
         )
-        self.dead_letters.grant_send_messages(self.kit.role)
+        # Only the call Lambda makes with this role; grant_send_messages adds GetQueueAttributes/GetQueueUrl.
+        self.dead_letters.grant(self.kit.role, "sqs:SendMessage")
         table.grant(self.kit.role, "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem")
         self._grant_source_access(source)
         self.alias = self.kit.add_live_alias()

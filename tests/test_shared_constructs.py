@@ -46,3 +46,23 @@ def test_every_bucket_is_private_encrypted_and_tls_only(kit: KitAssembly) -> Non
             assert logical_id in tls_only, f"{workload}/{logical_id} accepts plain HTTP"
             buckets += 1
     assert buckets >= 4
+
+
+def test_cdk_destroy_leaves_only_the_data_behind(kit: KitAssembly) -> None:
+    """Buckets and the ETL table outlive their stack (README, Deploy); keys, queues, topics do not."""
+    retained = set()
+    keys = 0
+    for workload, template in kit.templates.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource.get("DeletionPolicy", "Delete") != "Delete":
+                retained.add((workload, resource["Type"]))
+            if resource["Type"] == "AWS::KMS::Key":
+                assert resource.get("DeletionPolicy") == "Delete", f"{workload}/{logical_id}"
+                assert resource["Properties"]["PendingWindowInDays"] == 7, f"{workload}/{logical_id}"
+                keys += 1
+    assert retained == {
+        ("durable-etl", "AWS::S3::Bucket"),
+        ("durable-etl", "AWS::DynamoDB::Table"),
+        ("log-export", "AWS::S3::Bucket"),
+    }
+    assert keys == 4  # three alarm topics and the kept failures of the destinations workload

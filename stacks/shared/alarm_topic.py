@@ -36,7 +36,16 @@ class AlarmTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, email: str | None) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the alarm topic")
+        self.key = kms.Key(
+            self,
+            "Key",
+            enable_key_rotation=True,
+            description="Encrypts the alarm topic",
+            # The topic goes with the stack; a key left behind would protect nothing and cost a
+            # dollar a month. KMS still waits 7 days before it deletes the key.
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            pending_window=cdk.Duration.days(7),
+        )
         # CloudWatch publishes to an encrypted topic only if it may use the key; the conditions keep
         # it to alarms of this account and region (no confused deputy).
         stack = cdk.Stack.of(self)

@@ -90,6 +90,12 @@ def test_the_schedule_invokes_the_alias_not_the_bare_function_with_retries_and_a
         {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Ref": alias_id}},
         {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}},
     ]
+    # The function's role sends its own failed async events there (dead-letter config), nothing more.
+    on_queue = [
+        s for p in _policies_of(etl, _function_role(etl)) for s in p["PolicyDocument"]["Statement"]
+        if s["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]  # fmt: skip
+    assert on_queue == [{"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}}]
 
 
 def _policies_of(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
