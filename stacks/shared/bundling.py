@@ -20,6 +20,8 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
 
+from stacks.shared.build_cache import build_once
+
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 # Installed dependencies are kept per requirements hash, so repeated synths do not run pip again.
 DEPENDENCY_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "lambda-dependencies"
@@ -66,20 +68,17 @@ def source_hash(source_dir: Path) -> str:
 
 def _install_dependencies(requirements: Path) -> Path:
     key = hashlib.sha256(requirements.read_bytes() + " ".join(PIP_PLATFORM_ARGS).encode()).hexdigest()[:32]
-    target = DEPENDENCY_CACHE_DIR / key
-    if target.is_dir():
-        return target
-    staging = target.with_name(key + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-        "--requirement", str(requirements), "--target", str(staging), *PIP_PLATFORM_ARGS,
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BundlingError(f"pip could not install {requirements} for Lambda:\n{result.stderr.strip()}")
-    staging.rename(target)
-    return target
+
+    def install(staging: Path) -> None:
+        command = [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+            "--requirement", str(requirements), "--target", str(staging), *PIP_PLATFORM_ARGS,
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise BundlingError(f"pip could not install {requirements} for Lambda:\n{result.stderr.strip()}")
+
+    return build_once(DEPENDENCY_CACHE_DIR / key, install)
 
 
 def _link_or_copy(source: str, target: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from stacks.shared.build_cache import build_once
 from tests.custom_runtime.layout import REPO_ROOT
 
 # Gitignored with the rest of .cache/; `make clean` removes it.
@@ -51,29 +53,31 @@ def emulator_binary(cache_dir: Path = CACHE_DIR) -> Path:
     arch = _ARCH_BY_MACHINE.get(platform.machine().lower())
     if arch is None:
         raise EmulatorError(f"no Runtime Interface Emulator build for machine type {platform.machine()!r}")
-    binary = cache_dir / f"aws-lambda-rie-{arch}-{SAM_CLI_VERSION}"
-    if binary.is_file():
-        return binary
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    requirement = cache_dir / "sam-cli-requirement.txt"
-    requirement.write_text(f"aws-sam-cli=={SAM_CLI_VERSION} --hash=sha256:{SAM_CLI_WHEEL_SHA256}\n")
-    download = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--require-hashes", "--requirement", str(requirement), "--dest", str(cache_dir)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    if download.returncode != 0:
-        raise EmulatorError(f"pip could not download aws-sam-cli {SAM_CLI_VERSION}: {download.stderr.strip()}")
-    wheel = cache_dir / f"aws_sam_cli-{SAM_CLI_VERSION}-py3-none-any.whl"
-    member = f"samcli/local/rapid/aws-lambda-rie-{arch}"
-    partial = binary.with_suffix(".partial")
-    with zipfile.ZipFile(wheel) as archive, archive.open(member) as source, partial.open("wb") as target:
-        while chunk := source.read(1 << 20):
-            target.write(chunk)
-    partial.chmod(0o755)
-    partial.replace(binary)  # atomic: a half-written binary is never found by the check above
-    wheel.unlink()
-    return binary
+
+    def fetch(staging: Path) -> None:
+        # The wheel goes to a folder of this process's own: other pytest workers may fetch at the same time.
+        downloads = staging.with_suffix(".downloads")
+        shutil.rmtree(downloads, ignore_errors=True)
+        downloads.mkdir()
+        requirement = downloads / "sam-cli-requirement.txt"
+        requirement.write_text(f"aws-sam-cli=={SAM_CLI_VERSION} --hash=sha256:{SAM_CLI_WHEEL_SHA256}\n")
+        try:
+            download = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                 "--require-hashes", "--requirement", str(requirement), "--dest", str(downloads)],
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            if download.returncode != 0:
+                raise EmulatorError(f"pip could not download aws-sam-cli {SAM_CLI_VERSION}: {download.stderr.strip()}")
+            wheel = downloads / f"aws_sam_cli-{SAM_CLI_VERSION}-py3-none-any.whl"
+            member = f"samcli/local/rapid/aws-lambda-rie-{arch}"
+            with zipfile.ZipFile(wheel) as archive, archive.open(member) as source, staging.open("wb") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+            staging.chmod(0o755)
+        finally:
+            shutil.rmtree(downloads, ignore_errors=True)
+
+    return build_once(cache_dir / f"aws-lambda-rie-{arch}-{SAM_CLI_VERSION}", fetch)
 
 
 def free_port() -> int:

@@ -118,7 +118,8 @@ def test_the_staged_asset_holds_an_executable_bootstrap_and_the_handlers_only(ki
     assert files == ["bootstrap", "function.sh", "greeting.sh"]
     # Lambda execs the bootstrap: without the execute bits the function fails with Runtime.InvalidEntrypoint.
     # The CLI zips the staged folder at deploy time and copies each file's mode into the archive.
-    assert stat.S_IMODE(bootstrap_mode) == 0o755
+    # Readable and executable by everyone, writable by no one else (a 002 umask at checkout gives 775).
+    assert stat.S_IMODE(bootstrap_mode) & 0o555 == 0o555 and not stat.S_IMODE(bootstrap_mode) & 0o002
     assert (asset / "bootstrap").read_bytes() == (SOURCE_DIR / "bootstrap").read_bytes()
 
 
