@@ -22,7 +22,7 @@ from stacks.settings.log_export import export_prefix
 from stacks.shared.alarm_topic import mail_topic
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction, log_retention
-from stacks.shared.nag import acknowledge, logical_id
+from stacks.shared.nag import acknowledge, logical_id, nag_text
 from stacks.shared.private_bucket import PrivateBucket
 
 WORKLOAD = "log-export"
@@ -206,13 +206,14 @@ class ExportHandlers(Construct):
 
     def _allow_logs_export(self, exports: ExportBucket, log_groups: Sequence[str]) -> None:
         stack = cdk.Stack.of(self)
-        arns = []
+        arns, stream_form_arns = [], []
         for group in log_groups:
             # Log group actions are authorized against either ARN form; both name this group only.
             arn = stack.format_arn(
                 service="logs", resource="log-group", resource_name=group, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
             )
             arns += [arn, f"{arn}:*"]
+            stream_form_arns.append(f"{arn}:*")
         iam.Grant.add_to_principal(grantee=self.logs_export.role, actions=["logs:CreateExportTask"], resource_arns=arns)
         exports.grant_export_write(self.logs_export.role)
         policy = self.logs_export.role.node.find_child("DefaultPolicy")
@@ -224,10 +225,11 @@ class ExportHandlers(Construct):
                 "keys carry the month and the export task id, so PutObject is granted under this log "
                 "group's prefix only.",
             )
+        for arn in stream_form_arns:
             acknowledge(
                 policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-                f"<AWS::AccountId>:log-group:{group}:*]",
+                # Spelled from the ARN itself: with an account and region set, cdk-nag writes them out.
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_text(policy, arn)}]",
                 "The ':*' form of this one log group's ARN, which log group actions may be authorized "
                 "against; it names no other log group.",
             )

@@ -10,6 +10,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 # `cdk synth` runs `python3 app.py`: let that be this interpreter's venv, as `make test` does through
 # PATH, so that `.venv/bin/python -m pytest` also works from a shell where the venv is not active.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+# Nothing of the developer's AWS set-up may reach the tests: a profile's endpoint or retry settings
+# would redirect or change moto-bound clients, an account makes `cdk synth` look itself up with STS
+# and write ARNs out, Powertools/Lambda log settings change what the handlers print. Each fixture
+# sets the fake credentials and region it needs.
+for _name in [n for n in os.environ if n.startswith(("AWS_", "CDK_DEFAULT_", "POWERTOOLS_"))]:
+    del os.environ[_name]
+os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
 
 import json  # noqa: E402
 import subprocess  # noqa: E402

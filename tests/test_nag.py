@@ -56,19 +56,34 @@ EVERY_OPTION_ON = {
 }
 
 
+# `cdk synth` sets these whenever the shell has AWS credentials; the stacks then write ARNs out
+# (arn:aws:logs:eu-central-1:123456789012:...) where they otherwise hold <AWS::Region> tokens.
+WITH_AN_ACCOUNT = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-central-1"}
+
+
 def _acknowledgements_of(outdir: Path, overrides: dict[str, str]) -> set[Finding]:
-    if overrides:
-        synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
-        report = json.loads((outdir / "validation-report.json").read_text())
-        assert _findings(report, "violations") == set()
+    synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert _findings(report, "violations") == set()
     return _acknowledgements(outdir)
 
 
-@pytest.mark.parametrize("overrides", [{}, EVERY_OPTION_ON], ids=["defaults", "every-option-on"])
+@pytest.mark.parametrize(
+    ("overrides", "environment"),
+    [({}, {}), (EVERY_OPTION_ON, {}), ({}, WITH_AN_ACCOUNT)],
+    ids=["defaults", "every-option-on", "with-an-account"],
+)
 def test_every_acknowledgement_is_still_needed(
-    cli_synth: Path, tmp_path: Path, overrides: dict[str, str]
+    cli_synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], environment: dict[str, str]
 ) -> None:
-    acknowledged = _acknowledgements_of(tmp_path / "with" if overrides else cli_synth, overrides)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if overrides or environment:
+        acknowledged = _acknowledgements_of(tmp_path / "with", overrides)
+    else:
+        acknowledged = _acknowledgements(cli_synth)
+    if environment:
+        assert WITH_AN_ACCOUNT["CDK_DEFAULT_ACCOUNT"] in (tmp_path / "with" / "lwk-dev-log-export.template.json").read_text()
     assert acknowledged, "the app acknowledges nothing: the metadata format may have changed"
     # Synthesize again with every acknowledgement left out: each must bring its finding back.
     drop = ",".join(f"{path}|{rule_id}" for path, rule_id in sorted(acknowledged))

@@ -3,6 +3,7 @@ synthesized stack created in moto with a dispatcher for Lambda's asynchronous pa
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,11 +88,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     # Each test is a new execution environment: handler modules (and their Powertools loggers,
     # which read POWERTOOLS_SERVICE_NAME at import) are imported afresh, whatever ran before.
     for name in [m for m in sys.modules if m.startswith("lwk_destinations.")]:
         monkeypatch.delitem(sys.modules, name)
+    # Powertools sets up a logger once per service name and process, with a handler bound to the
+    # sys.stdout of that moment (an earlier test's capture): let logging forget those loggers too.
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("destinations-")]:
+        monkeypatch.delitem(logging.root.manager.loggerDict, name)
     _forget_failure_handler_client()
     with mock_aws():
         yield

@@ -51,8 +51,6 @@ def etl_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "MAP_CONCURRENCY": "4",
         "EXTRACT_RECORDS_PER_STEP": "250000",
     }
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB"):
-        monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env

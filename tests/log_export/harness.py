@@ -213,7 +213,6 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
 
