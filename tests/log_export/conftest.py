@@ -18,12 +18,14 @@ from tests.log_export.harness import (
     install_export_faults,
     install_recorder,
     mocked_aws,
+    outside_the_last_minute_of_a_month,
     synth_log_export,
 )
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    outside_the_last_minute_of_a_month()
     with mocked_aws(monkeypatch):
         yield
 

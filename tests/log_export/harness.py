@@ -359,6 +359,19 @@ class LogExportWorld:
         return messages
 
 
+def outside_the_last_minute_of_a_month() -> None:
+    """Return at once, or at the start of the next month if this one ends within a minute.
+
+    A test reads the calendar month from the clock three ways (itself, moto's execution start time,
+    the export handler); across the turn of a month they would disagree, so no test starts just before it.
+    """
+    now = datetime.now(UTC)
+    next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+    remaining = (next_month - now).total_seconds()
+    if remaining < 60:
+        time.sleep(remaining + 1)
+
+
 def closed_months(months_back: int, now: datetime | None = None) -> list[str]:
     """The months a run started now considers, oldest first, computed independently of the handlers."""
     now = now or datetime.now(UTC)
