@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
-import time
 from pathlib import Path
 
-from stacks.shared.build_cache import build_once
 from stacks.shared.bundling import LAMBDAS_DIR, source_files, source_hash
+from tests.build_cache_worker import build_slowly
 from tests.conftest import KitAssembly
 
 ELF_MACHINE_AARCH64 = 183
@@ -102,22 +100,11 @@ def test_asset_hashes_are_the_same_in_another_process(kit: KitAssembly, cli_synt
         }
 
 
-def _build_slowly(target: str, log: str) -> None:
-    def build(staging: Path) -> None:
-        with open(log, "a") as builds:
-            builds.write(f"{os.getpid()}\n")
-        staging.mkdir()
-        time.sleep(0.3)  # long enough for every other process to arrive while this one builds
-        (staging / "done").write_text("yes")
-
-    assert (build_once(Path(target), build) / "done").read_text() == "yes"
-
-
 def test_a_cache_entry_asked_for_by_several_processes_at_once_is_built_once(tmp_path: Path) -> None:
     # What pytest-xdist workers do on a cold .cache/: all synthesize, all need the same dependencies.
     target, log = tmp_path / "entry", tmp_path / "builds.log"
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_build_slowly, args=(str(target), str(log))) for _ in range(4)]
+    processes = [context.Process(target=build_slowly, args=(str(target), str(log))) for _ in range(4)]
     for process in processes:
         process.start()
     for process in processes:
