@@ -206,15 +206,18 @@ class ExportHandlers(Construct):
 
     def _allow_logs_export(self, exports: ExportBucket, log_groups: Sequence[str]) -> None:
         stack = cdk.Stack.of(self)
-        arns, stream_form_arns = [], []
-        for group in log_groups:
-            # Log group actions are authorized against either ARN form; both name this group only.
-            arn = stack.format_arn(
+        group_arns = [
+            stack.format_arn(
                 service="logs", resource="log-group", resource_name=group, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
             )
-            arns += [arn, f"{arn}:*"]
-            stream_form_arns.append(f"{arn}:*")
-        iam.Grant.add_to_principal(grantee=self.logs_export.role, actions=["logs:CreateExportTask"], resource_arns=arns)
+            for group in log_groups
+        ]
+        # Log group actions are authorized against either ARN form; both name this group only.
+        iam.Grant.add_to_principal(
+            grantee=self.logs_export.role,
+            actions=["logs:CreateExportTask"],
+            resource_arns=[form for arn in group_arns for form in (arn, f"{arn}:*")],
+        )
         exports.grant_export_write(self.logs_export.role)
         policy = self.logs_export.role.node.find_child("DefaultPolicy")
         for group, prefix in zip(log_groups, exports.prefixes, strict=True):
@@ -225,11 +228,11 @@ class ExportHandlers(Construct):
                 "keys carry the month and the export task id, so PutObject is granted under this log "
                 "group's prefix only.",
             )
-        for arn in stream_form_arns:
+        for arn in group_arns:
             acknowledge(
                 policy,
                 # Spelled from the ARN itself: with an account and region set, cdk-nag writes them out.
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_text(policy, arn)}]",
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_text(policy, f'{arn}:*')}]",
                 "The ':*' form of this one log group's ARN, which log group actions may be authorized "
                 "against; it names no other log group.",
             )

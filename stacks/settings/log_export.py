@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from .common import APP_NAME
 from .reader import SettingsReader
 
-LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]{1,512}"
+LOG_GROUP_CHARACTER = r"[\.\-_/#A-Za-z0-9]"
+LOG_GROUP_PATTERN = LOG_GROUP_CHARACTER + "{1,512}"
 # `{stage}` in a log group name stands for kit.stage, so the default follows `-c kit.stage=prod`.
 STAGE_PLACEHOLDER = "{stage}"
 
@@ -68,7 +69,7 @@ def export_prefix(log_group: str) -> str:
 def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
     written = reader.string_list(
         "logGroups",
-        pattern=r"(?:[\.\-_/#A-Za-z0-9]|\{stage\})+",
+        pattern=rf"(?:{LOG_GROUP_CHARACTER}|{re.escape(STAGE_PLACEHOLDER)})+",
         meaning="CloudWatch Logs log group names ({stage} stands for kit.stage)",
         min_items=1,
         max_items=20,
