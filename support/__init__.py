@@ -1,0 +1,1 @@
+"""Shared support for the tests (`tests/`) and the benchmarks (`bench/`); never shipped to Lambda."""
