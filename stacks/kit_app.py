@@ -13,6 +13,7 @@ from stacks.destinations import DestinationsStack
 from stacks.durable_etl import DurableEtlStack
 from stacks.log_export import LogExportStack
 from stacks.settings import KitSettings, settings_from_context
+from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import add_nag_checks
 
 
@@ -59,7 +60,8 @@ def create_app(
         builtin_cloud_formation_validation=False,
     )
     settings = settings_from_context(app.node.get_all_context())
+    use_profile(app, settings.common.profile)
     build_stacks(app, settings)
     if nag:
-        add_nag_checks(app)
+        add_nag_checks(app, profile=settings.common.profile)
     return app

@@ -1,4 +1,4 @@
-"""Settings every workload shares: stage, tags, log retention, where alarms go."""
+"""Settings every workload shares: stage, tags, log retention, where alarms go, the security profile."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ APP_NAME = "lwk"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 STAGE_PATTERN = r"[a-z][a-z0-9-]{0,14}"
 
+# `default`: AWS-owned keys where AWS offers them. `hardened`: customer-managed KMS keys everywhere
+# they apply and cdk-nag's NIST 800-53 rev 5 pack on every synth (docs/security.md).
+DEFAULT = "default"
+HARDENED = "hardened"
+PROFILES = (DEFAULT, HARDENED)
+
 
 @dataclass(frozen=True)
 class CommonSettings:
@@ -25,6 +31,11 @@ class CommonSettings:
     log_retention_days: int
     # Alarms publish to an SNS topic per stack; with an address it is subscribed by e-mail.
     alarm_email: str | None
+    profile: str = DEFAULT
+
+    @property
+    def hardened(self) -> bool:
+        return self.profile == HARDENED
 
     @property
     def name_prefix(self) -> str:
@@ -47,4 +58,5 @@ def read_common(reader: SettingsReader) -> CommonSettings:
         ),
         log_retention_days=reader.choice("logRetentionDays", allowed=LOG_RETENTION_DAYS, default=30),
         alarm_email=reader.optional_string("alarmEmail", pattern=EMAIL_PATTERN, meaning="an e-mail address"),
+        profile=reader.choice("profile", allowed=PROFILES, default=DEFAULT),
     )

@@ -1,4 +1,5 @@
-"""The kit's Lambda function: arm64, X-Ray, JSON logs into its own log group with set retention."""
+"""The kit's Lambda function: arm64, X-Ray, JSON logs into its own log group with set retention
+(KMS-encrypted with a customer-managed key under the hardened profile)."""
 
 from __future__ import annotations
 
@@ -8,37 +9,15 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.settings import CommonSettings
-from stacks.settings.common import LOG_RETENTION_DAYS
+from stacks.shared.kit_log_group import KitLogGroup, log_retention
 from stacks.shared.nag import acknowledge, logical_id
 
+__all__ = ["LIVE_ALIAS_NAME", "KitFunction", "log_retention"]  # log_retention: its old home, still imported
+
 LIVE_ALIAS_NAME = "live"
-
-# The settings speak in days; aws-cdk-lib's enum in names. Same order as LOG_RETENTION_DAYS.
-_RETENTION_BY_DAYS = dict(
-    zip(
-        LOG_RETENTION_DAYS,
-        (
-            logs.RetentionDays.ONE_DAY, logs.RetentionDays.THREE_DAYS, logs.RetentionDays.FIVE_DAYS,
-            logs.RetentionDays.ONE_WEEK, logs.RetentionDays.TWO_WEEKS, logs.RetentionDays.ONE_MONTH,
-            logs.RetentionDays.TWO_MONTHS, logs.RetentionDays.THREE_MONTHS, logs.RetentionDays.FOUR_MONTHS,
-            logs.RetentionDays.FIVE_MONTHS, logs.RetentionDays.SIX_MONTHS, logs.RetentionDays.ONE_YEAR,
-            logs.RetentionDays.THIRTEEN_MONTHS, logs.RetentionDays.EIGHTEEN_MONTHS, logs.RetentionDays.TWO_YEARS,
-            logs.RetentionDays.THREE_YEARS, logs.RetentionDays.FIVE_YEARS, logs.RetentionDays.SIX_YEARS,
-            logs.RetentionDays.SEVEN_YEARS, logs.RetentionDays.EIGHT_YEARS, logs.RetentionDays.NINE_YEARS,
-            logs.RetentionDays.TEN_YEARS,
-        ),
-        strict=True,
-    )
-)  # fmt: skip
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    return _RETENTION_BY_DAYS[days]
-
 
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
@@ -48,7 +27,7 @@ class KitFunction(Construct):
     """A Lambda function with the kit's defaults and an explicit log group.
 
     Creates the function, the log group `/lwk/<stage>/<workload>/<id>` (predictable, so the log
-    export workload can name it) and an execution role with no managed policies. The role may
+    export workload can name it; a KitLogGroup, so KMS-encrypted under the hardened profile) and an execution role with no managed policies. The role may
     write to that log group only, send X-Ray traces, and, for a durable function, checkpoint and
     read the state of its own executions. Callers grant the rest with the resources' `grant_*`.
     """
@@ -70,13 +49,8 @@ class KitFunction(Construct):
         durable_config: lambda_.DurableConfig | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=f"{common.log_group_prefix}/{workload}/{_kebab(construct_id)}",
-            retention=log_retention(common.log_retention_days),
-            # Logs of a kit deployment go with it; export them first (the log export workload) to keep them.
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+        self.log_group = KitLogGroup(
+            self, "LogGroup", common=common, log_group_name=f"{common.log_group_prefix}/{workload}/{_kebab(construct_id)}"
         )
         self.role = iam.Role(
             self,

@@ -1,4 +1,5 @@
-"""cdk-nag wiring: the AwsSolutions and Serverless packs run as validation plugins on every synth.
+"""cdk-nag wiring: the AwsSolutions and Serverless packs run as validation plugins on every synth,
+and NIST 800-53 rev 5 as well under the hardened profile.
 
 Findings fail the synth. The only way to accept one is `acknowledge`, in code, with a reason that
 says why this particular resource is fine; tests/test_nag.py proves each one is still needed.
@@ -9,18 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import IConstruct
+
+from stacks.settings.common import DEFAULT, HARDENED
 
 # Context key naming acknowledgements to leave out (`<construct path>|<rule id>`, comma-separated).
 # Only the tests set it, to show that a finding comes back without its acknowledgement.
 DROP_ACKNOWLEDGEMENTS_KEY = "lwk:dropAcknowledgements"
 # An id without a known pack prefix would be taken as an annotation id and suppress nothing.
 NAG_PACKS = ("AwsSolutions", "Serverless")
+# The extra pack of the hardened profile (its plugin name, as in finding ids).
+HARDENED_PACK = "NIST.800.53.R5"
 
 
-def add_nag_checks(app: cdk.App) -> None:
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(verbose=True), ServerlessChecks(verbose=True))
+def packs_for(profile: str) -> tuple[str, ...]:
+    """The cdk-nag packs that run on a synth of `profile`."""
+    return (*NAG_PACKS, HARDENED_PACK) if profile == HARDENED else NAG_PACKS
+
+
+def add_nag_checks(app: cdk.App, *, profile: str = DEFAULT) -> None:
+    plugins = [AwsSolutionsChecks(verbose=True), ServerlessChecks(verbose=True)]
+    if profile == HARDENED:
+        plugins.append(NIST80053R5Checks(verbose=True))
+    cdk.Validations.of(app).add_plugins(*plugins)
 
 
 def logical_id(construct: IConstruct) -> str:
@@ -54,7 +67,7 @@ def nag_text(scope: IConstruct, value: str) -> str:
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Accept one cdk-nag finding on `scope` (and its children) for a reason specific to it."""
-    if not rule_id.startswith(tuple(f"{pack}::" for pack in NAG_PACKS)):
+    if not rule_id.startswith(tuple(f"{pack}::" for pack in (*NAG_PACKS, HARDENED_PACK))):
         raise ValueError(f"{rule_id!r} is not a cdk-nag rule id: copy it from the synth error ('Acknowledge with ...')")
     if len(reason) < 20:
         raise ValueError(f"acknowledgement of {rule_id} on {scope.node.path} needs a specific reason")

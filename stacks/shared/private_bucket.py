@@ -1,4 +1,5 @@
-"""A private S3 bucket: no public access, SSE, TLS only, versioned, access-logged, with lifecycle."""
+"""A private S3 bucket: no public access, SSE (SSE-KMS under `hardened`), TLS only, versioned,
+access-logged, with lifecycle."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.shared.kit_keys import KitKeys
+
 
 class PrivateBucket(Construct):
     """Creates `bucket` and, beside it, `access_logs`: the bucket its server access logs go to.
     (cdk-nag's S1 does not ask a bucket that receives access logs to log itself.)
 
-    Both block all public access, refuse plain HTTP and use SSE-S3 (the only encryption that
-    server access logging and CloudWatch Logs exports accept). Objects' noncurrent versions expire
-    after `noncurrent_version_days`; pass more `lifecycle_rules` for the current ones.
+    Both block all public access and refuse plain HTTP. Under the default profile both use SSE-S3;
+    under the hardened profile both use SSE-KMS with the stack's data key (KitKeys, retained like the
+    buckets) and S3 Bucket Keys (far fewer KMS requests); aws-cdk-lib then lets S3's logging service
+    (logging.s3.amazonaws.com) use the key, which it needs to write the access logs. `key` is that key, or None under the default profile: a
+    service that writes into the bucket (CloudWatch Logs exports) needs its own grant on it.
+    Objects' noncurrent versions expire after `noncurrent_version_days`; pass more `lifecycle_rules`
+    for the current ones.
     """
 
     def __init__(
@@ -29,9 +36,16 @@ class PrivateBucket(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        keys = KitKeys.of(self)
+        self.key = keys.data_key if keys else None
+        encryption = (
+            dict(encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True)
+            if self.key
+            else dict(encryption=s3.BucketEncryption.S3_MANAGED)
+        )
         common = dict(
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            **encryption,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,

@@ -1,0 +1,168 @@
+"""The hardened profile: customer-managed keys where the shared constructs put data, each key's policy
+letting the one AWS service that needs it do exactly that, and the default profile left as it was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from stacks.settings.common import CommonSettings
+from stacks.shared.kit_keys import PROFILE_CONTEXT_KEY, KitKeys, use_profile
+from stacks.shared.kit_log_group import KitLogGroup
+from tests.conftest import KitAssembly, synth_kit
+
+Resources = dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> KitAssembly:
+    return synth_kit(tmp_path_factory.mktemp("hardened"), nag=False, overrides={"kit.profile": "hardened"})
+
+
+def _of_type(resources: Resources, kind: str) -> Resources:
+    return {logical_id: r for logical_id, r in resources.items() if r["Type"] == kind}
+
+
+def _key_id(reference: Any) -> str:
+    """The logical id of the key a `{"Fn::GetAtt": [key, "Arn"]}` (or `Ref`) points to."""
+    if "Fn::GetAtt" in reference:
+        return reference["Fn::GetAtt"][0]
+    return reference["Ref"]
+
+
+def _statements_for(key: dict[str, Any], service: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if isinstance(s.get("Principal"), dict) and _service_name(s["Principal"].get("Service")) == service
+    ]
+
+
+def _service_name(principal: Any) -> str | None:
+    # logs.<region>.amazonaws.com arrives as a Join of the region token.
+    if isinstance(principal, dict) and "Fn::Join" in principal:
+        return "".join(p if isinstance(p, str) else "<region>" for p in principal["Fn::Join"][1])
+    return principal
+
+
+def _log_group_arn_name(arn: Any) -> str:
+    """`log-group:<name>` out of the Join CDK writes for a log group ARN."""
+    parts = arn["Fn::Join"][1]
+    return parts[-1].split(":log-group:")[1]
+
+
+def test_kit_function_log_groups_use_a_key_that_logs_may_use_for_them_alone(hardened: KitAssembly) -> None:
+    checked = 0
+    for workload, template in hardened.templates.items():
+        resources = template["Resources"]
+        for logical_id, group in _of_type(resources, "AWS::Logs::LogGroup").items():
+            name = group["Properties"]["LogGroupName"]
+            if not name.startswith("/lwk/dev/"):
+                continue  # the state machine's vended log group belongs to its workload
+            key = resources[_key_id(group["Properties"]["KmsKeyId"])]
+            allowed = {
+                _log_group_arn_name(s["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"])
+                for s in _statements_for(key, "logs.<region>.amazonaws.com")
+            }
+            assert name in allowed, f"{workload}/{logical_id}"
+            for statement in _statements_for(key, "logs.<region>.amazonaws.com"):
+                # Nothing but the encryption-context condition, and it names one log group exactly.
+                assert set(statement["Condition"]) == {"ArnEquals"}
+            checked += 1
+    assert checked == 8  # every KitFunction of the four workloads
+
+
+def test_each_logs_key_names_exactly_the_log_groups_it_encrypts(hardened: KitAssembly) -> None:
+    for workload, template in hardened.templates.items():
+        resources = template["Resources"]
+        encrypted: dict[str, set[str]] = {}
+        for group in _of_type(resources, "AWS::Logs::LogGroup").values():
+            if "KmsKeyId" in group["Properties"]:
+                key_id = _key_id(group["Properties"]["KmsKeyId"])
+                encrypted.setdefault(key_id, set()).add(group["Properties"]["LogGroupName"])
+        for key_id, names in encrypted.items():
+            allowed = [
+                _log_group_arn_name(s["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"])
+                for s in _statements_for(resources[key_id], "logs.<region>.amazonaws.com")
+            ]
+            assert sorted(allowed) == sorted(names), workload
+
+
+def test_every_shared_bucket_uses_sse_kms_with_bucket_keys_and_the_retained_data_key(hardened: KitAssembly) -> None:
+    buckets = 0
+    for workload, template in hardened.templates.items():
+        resources = template["Resources"]
+        for logical_id, bucket in _of_type(resources, "AWS::S3::Bucket").items():
+            (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            assert rule["BucketKeyEnabled"] is True, f"{workload}/{logical_id}"
+            default = rule["ServerSideEncryptionByDefault"]
+            assert default["SSEAlgorithm"] == "aws:kms", f"{workload}/{logical_id}"
+            key = resources[_key_id(default["KMSMasterKeyID"])]
+            # The data outlives the stack (buckets are retained), so the key that reads it does too.
+            assert key["DeletionPolicy"] == "Retain" == bucket["DeletionPolicy"], f"{workload}/{logical_id}"
+            assert key["Properties"]["EnableKeyRotation"] is True
+            buckets += 1
+    assert buckets >= 4
+
+
+def test_s3_logging_may_use_the_key_of_the_access_log_buckets(hardened: KitAssembly) -> None:
+    # Server access logs reach an SSE-KMS bucket only if S3's logging service may use its key;
+    # aws-cdk-lib writes that statement (without conditions) when the target bucket has a key.
+    checked = 0
+    for workload, template in hardened.templates.items():
+        resources = template["Resources"]
+        for bucket in _of_type(resources, "AWS::S3::Bucket").values():
+            logging = bucket["Properties"].get("LoggingConfiguration")
+            if not logging:
+                continue
+            target = resources[logging["DestinationBucketName"]["Ref"]]
+            (rule,) = target["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            key = resources[_key_id(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"])]
+            (statement,) = _statements_for(key, "logging.s3.amazonaws.com")
+            assert "kms:GenerateDataKey*" in statement["Action"], workload
+            checked += 1
+    assert checked >= 2
+
+
+def test_logs_keys_go_with_the_stack_and_rotate(hardened: KitAssembly) -> None:
+    for template in hardened.templates.values():
+        resources = template["Resources"]
+        for group in _of_type(resources, "AWS::Logs::LogGroup").values():
+            if "KmsKeyId" in group["Properties"]:
+                key = resources[_key_id(group["Properties"]["KmsKeyId"])]
+                assert key["DeletionPolicy"] == "Delete"
+                assert key["Properties"]["PendingWindowInDays"] == 7
+                assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_the_default_profile_creates_no_kit_keys(kit: KitAssembly) -> None:
+    # The snapshots hold the default templates exactly; this says why they did not change.
+    for template in kit.templates.values():
+        resources = template["Resources"]
+        assert not any("KmsKeyId" in g["Properties"] for g in _of_type(resources, "AWS::Logs::LogGroup").values())
+        for bucket in _of_type(resources, "AWS::S3::Bucket").values():
+            (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+
+
+def test_kit_keys_exist_only_under_the_hardened_profile() -> None:
+    default_stack = cdk.Stack(cdk.App(), "Default")
+    assert KitKeys.of(default_stack) is None
+    app = cdk.App()
+    use_profile(app, "hardened")
+    stack = cdk.Stack(app, "Hardened")
+    assert KitKeys.of(stack) is KitKeys.of(stack) is not None  # one per stack
+    with pytest.raises(ValueError, match="unknown profile"):
+        use_profile(cdk.App(), "paranoid")
+
+
+def test_settings_and_the_published_profile_must_agree() -> None:
+    # A stack built by hand with hardened settings in an app that never published the profile would
+    # otherwise get unencrypted log groups without a word.
+    common = CommonSettings(stage="t", tags={}, log_retention_days=7, alarm_email=None, profile="hardened")
+    stack = cdk.Stack(cdk.App(), "HandBuilt")
+    assert stack.node.try_get_context(PROFILE_CONTEXT_KEY) is None
+    with pytest.raises(ValueError, match="common.profile is 'hardened' but the app was built for 'default'"):
+        KitLogGroup(stack, "Logs", common=common, log_group_name="/t/x")
