@@ -45,7 +45,7 @@ def run_pipeline(records: int) -> dict[str, object]:
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
     from moto import mock_aws
 
-    import etl_handler
+    from lwk_durable_etl.handlers import handler
     from tests.durable_etl.datasets import write_dataset
 
     with mock_aws():
@@ -59,7 +59,7 @@ def run_pipeline(records: int) -> dict[str, object]:
         )  # fmt: skip
         write_dataset(s3, BUCKET, "bench", records=records, objects=max(4, records // 50_000), invalid_every=1000)
         started = time.perf_counter()
-        with DurableFunctionTestRunner(handler=etl_handler.handler, invocation_timeout=3600) as runner:
+        with DurableFunctionTestRunner(handler=handler, invocation_timeout=3600) as runner:
             result = runner.run(input=json.dumps({"datasetId": "bench"}), execution_timeout=3 * 86400)
         elapsed = time.perf_counter() - started
     if result.status.value != "SUCCEEDED":
@@ -107,10 +107,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
     sizes = parser.parse_args().records
     _environment()
-    handler_import = _import_seconds("import etl_handler")
+    handler_import = _import_seconds("import lwk_durable_etl.handlers")
     boto3_import = _import_seconds("import boto3")
-    print(f"cold import etl_handler: {handler_import * 1000:.0f} ms (median of {IMPORT_RUNS} fresh interpreters)"
-    print(f"cold import boto3:       {boto3_import * 1000:.0f} ms"
+    print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {IMPORT_RUNS} fresh interpreters)"
+    print(f"cold import boto3:                    {boto3_import * 1000:.0f} ms"
     for records in sizes:
         numbers = run_pipeline(records)
         step_bytes, step_name = numbers["largest_step"]

@@ -10,14 +10,16 @@ import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import CommonSettings, read_common
 from .custom_runtime import CustomRuntimeSettings, read_custom_runtime
 from .destinations import DestinationsSettings, read_destinations
-from .durable_etl import DurableEtlSettings, read_durable_etl
 from .log_export import LogExportSettings, read_log_export
 from .reader import SettingsError, SettingsReader
+
+if TYPE_CHECKING:
+    from stacks.durable_etl.settings import DurableEtlSettings
 
 CONTEXT_KEY = "kit"
 
@@ -69,8 +71,20 @@ def _merge_overrides(context: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def __getattr__(name: str) -> Any:
+    # Workload settings live with their workload (stacks/<workload>/settings.py), which imports
+    # this package's reader: imported on first use, not here, so neither import starts a cycle.
+    if name == "DurableEtlSettings":
+        from stacks.durable_etl.settings import DurableEtlSettings
+
+        return DurableEtlSettings
+    raise AttributeError(name)
+
+
 def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
     """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings."""
+    from stacks.durable_etl.settings import read_durable_etl
+
     root = SettingsReader(_merge_overrides(context), CONTEXT_KEY)
     readers = {
         "durableEtl": root.child("durableEtl"),

@@ -34,22 +34,45 @@ NOON_UTC = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 EXECUTION_TIMEOUT = 3 * 86400
 
 
+# Values the tests choose where the template's defaults would hide behaviour: Berlin's daylight-saving
+# time zone for the off-peak arithmetic, 500-record batches so that small datasets span several.
+TEST_OVERRIDES = {"OFF_PEAK_TIME_ZONE": "Europe/Berlin", "DEFAULT_BATCH_SIZE": "500"}
+# What the template's references stand for in moto, by the resource type they name.
+REFERENCED = {"AWS::S3::Bucket": BUCKET, "AWS::DynamoDB::Table": TABLE}
+
+
+def function_environment(template: dict[str, Any], handler: str) -> dict[str, str]:
+    """The environment of the template's function with `handler`, its references resolved for moto."""
+    resources = template["Resources"]
+    [function] = [
+        r for r in resources.values() if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"] == handler
+    ]
+    resolved = {}
+    for name, value in function["Properties"]["Environment"]["Variables"].items():
+        if isinstance(value, dict):
+            target = value.get("Ref") or value["Fn::GetAtt"][0]
+            value = REFERENCED[resources[target]["Type"]]
+        resolved[name] = value
+    return resolved
+
+
+@pytest.fixture(scope="session")
+def template_env(kit: Any) -> dict[str, str]:
+    from lwk_durable_etl.contract import HANDLER
+
+    return function_environment(kit.templates["durable-etl"], HANDLER)
+
+
 @pytest.fixture
-def etl_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The function's environment as the stack sets it, with fake credentials for moto."""
+def etl_env(monkeypatch: pytest.MonkeyPatch, template_env: dict[str, str]) -> dict[str, str]:
+    """The function's environment as the synthesized stack sets it, with fake credentials for moto."""
     env = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "SOURCE_BUCKET": BUCKET,
-        "TARGET_TABLE": TABLE,
-        "DEFAULT_BATCH_SIZE": "500",
-        "RATE_LIMIT_WAIT_SECONDS": "300",
-        "OFF_PEAK_HOUR": "2",
-        "OFF_PEAK_TIME_ZONE": "Europe/Berlin",
-        "MAP_CONCURRENCY": "4",
-        "EXTRACT_RECORDS_PER_STEP": "250000",
+        **template_env,
+        **TEST_OVERRIDES,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -134,10 +157,10 @@ class Execution:
 @pytest.fixture
 def pin_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     """Fix the moment the off-peak step reads (noon UTC unless a test pins another)."""
-    import etl.steps
+    import lwk_durable_etl.steps
 
     def pin(moment: datetime) -> None:
-        monkeypatch.setattr(etl.steps, "utc_now", lambda: moment)
+        monkeypatch.setattr(lwk_durable_etl.steps, "utc_now", lambda: moment)
 
     pin(NOON_UTC)
     return pin
@@ -149,9 +172,9 @@ def run_execution(pin_clock: Callable[[datetime], None]) -> Callable[..., Execut
 
     def run(event: Any, handler: Callable[..., Any] | None = None) -> Execution:
         if handler is None:
-            import etl_handler
+            from lwk_durable_etl.handlers import handler as etl_handler
 
-            handler = etl_handler.handler
+            handler = etl_handler
         with DurableFunctionTestRunner(handler=handler) as runner:
             arn = runner.run_async(input=json.dumps(event), execution_timeout=EXECUTION_TIMEOUT)
             result = runner.wait_for_result(arn, timeout=120)

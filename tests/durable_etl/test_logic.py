@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from etl.config import EtlConfig
-from etl.errors import ConfigurationError, UnprocessedItemsError, UnprocessedKeysError, error_class
-from etl.event import parse_event
-from etl.layout import RunLayout, run_id_for
-from etl.off_peak import seconds_until_off_peak
-from etl.schema import InvalidRecord, normalise
-from etl.sources import SourceObject, list_source_objects, read_records
-from etl.table import count_run_items, write_items
+from lwk_durable_etl.config import load_config
+from lwk_durable_etl.errors import ConfigurationError, UnprocessedItemsError, UnprocessedKeysError, error_class
+from lwk_durable_etl.event import parse_event
+from lwk_durable_etl.layout import RunLayout, run_id_for
+from lwk_durable_etl.off_peak import seconds_until_off_peak
+from lwk_durable_etl.schema import InvalidRecord, normalise
+from lwk_durable_etl.sources import SourceObject, list_source_objects, read_records
+from lwk_durable_etl.table import count_run_items, write_items
 from tests.durable_etl.conftest import BUCKET, TABLE, Aws
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -139,13 +139,13 @@ def test_a_valid_event_takes_the_default_batch_size() -> None:
 
 
 def test_the_configuration_names_a_missing_or_wrong_variable(etl_env: dict[str, str]) -> None:
-    assert EtlConfig.from_environment(etl_env).off_peak_time_zone == "Europe/Berlin"
+    assert load_config(etl_env).off_peak_time_zone == "Europe/Berlin"
     with pytest.raises(ConfigurationError, match="environment variable TARGET_TABLE is not set"):
-        EtlConfig.from_environment({**etl_env, "TARGET_TABLE": ""})
+        load_config({**etl_env, "TARGET_TABLE": ""})
     with pytest.raises(ConfigurationError, match="MAP_CONCURRENCY='0' is not a whole number from 1 to 50"):
-        EtlConfig.from_environment({**etl_env, "MAP_CONCURRENCY": "0"})
+        load_config({**etl_env, "MAP_CONCURRENCY": "0"})
     with pytest.raises(ConfigurationError, match="OFF_PEAK_TIME_ZONE='Mars/Base' is not an IANA time zone"):
-        EtlConfig.from_environment({**etl_env, "OFF_PEAK_TIME_ZONE": "Mars/Base"})
+        load_config({**etl_env, "OFF_PEAK_TIME_ZONE": "Mars/Base"})
 
 
 def test_run_keys_are_derived_from_the_execution_and_the_batch_only() -> None:
@@ -157,7 +157,7 @@ def test_run_keys_are_derived_from_the_execution_and_the_batch_only() -> None:
 
 
 def test_checkpointed_error_types_map_back_to_the_etl_classes_only() -> None:
-    assert error_class("etl.errors.VerificationError").__name__ == "VerificationError"
+    assert error_class("lwk_durable_etl.errors.VerificationError").__name__ == "VerificationError"
     assert error_class("aws_durable_execution_sdk_python.exceptions.StepError") is None
     assert error_class(None) is None
 

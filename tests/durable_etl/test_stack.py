@@ -37,7 +37,7 @@ def test_the_function_is_durable_with_the_configured_timeout_and_retention(
     kit.template("durable-etl").has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "etl_handler.handler",
+            "Handler": "lwk_durable_etl.handlers.handler",
             "Runtime": "python3.13",
             "Architectures": ["arm64"],
             "Timeout": 900,

@@ -14,9 +14,9 @@ import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
 
-import etl.steps
-from etl.config import EtlConfig
-from etl.workflow import run_etl
+import lwk_durable_etl.steps
+from lwk_durable_etl.config import load_config
+from lwk_durable_etl.workflow import run_etl
 from tests.durable_etl.conftest import BUCKET, Aws
 from tests.durable_etl.datasets import write_dataset
 
@@ -151,7 +151,7 @@ def test_context_logger_logs_once_across_replays_where_logging_logs_per_replay(
     def body(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
         logging.getLogger("seed").info(message, event["datasetId"])
         context.logger.info(message, event["datasetId"])
-        return run_etl(event, context, EtlConfig.from_environment(os.environ))
+        return run_etl(event, context, load_config(os.environ))
 
     caplog.set_level(logging.INFO)
     execution = run_execution({"datasetId": "seed"}, handler=durable_execution(body))
@@ -187,7 +187,7 @@ def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = write_dataset(aws.s3, BUCKET, "flaky", records=1_000, objects=2)
-    real_write_items = etl.steps.write_items
+    real_write_items = lwk_durable_etl.steps.write_items
     failed = []
 
     def write_half_then_fail(dynamodb: Any, table: str, items: list[dict[str, Any]], **kwargs: Any) -> int:
@@ -198,7 +198,7 @@ def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(
             raise ConnectionError("injected: connection reset while writing batch 1")
         return real_write_items(dynamodb, table, items, **kwargs)
 
-    monkeypatch.setattr(etl.steps, "write_items", write_half_then_fail)
+    monkeypatch.setattr(lwk_durable_etl.steps, "write_items", write_half_then_fail)
     execution = run_execution({"datasetId": "flaky", "batchSize": 200})
     summary = _result(execution)
 
@@ -215,16 +215,16 @@ def test_verify_fails_the_execution_when_a_row_is_missing(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_dataset(aws.s3, BUCKET, "lossy", records=300, objects=1)
-    real_write_items = etl.steps.write_items
+    real_write_items = lwk_durable_etl.steps.write_items
 
     def drop_last(dynamodb: Any, table: str, items: list[dict[str, Any]], **kwargs: Any) -> int:
         return real_write_items(dynamodb, table, items[:-1], **kwargs) + 1
 
-    monkeypatch.setattr(etl.steps, "write_items", drop_last)
+    monkeypatch.setattr(lwk_durable_etl.steps, "write_items", drop_last)
     execution = run_execution({"datasetId": "lossy", "batchSize": 100})
 
     assert execution.result.status.value == "FAILED"
-    assert execution.result.error.type == "etl.errors.VerificationError"
+    assert execution.result.error.type == "lwk_durable_etl.errors.VerificationError"
     assert "holds 297 items of dataset 'lossy'" in execution.result.error.message
     assert "but 300 records were transformed; missing or overwritten: 'r0000099', 'r0000199', 'r0000299'" in (
         execution.result.error.message
@@ -255,7 +255,7 @@ def test_an_invalid_event_fails_before_any_operation(aws: Aws, run_execution: An
     execution = run_execution(event)
 
     assert execution.result.status.value == "FAILED"
-    assert execution.result.error.type == "etl.errors.InvalidEventError"
+    assert execution.result.error.type == "lwk_durable_etl.errors.InvalidEventError"
     assert message in execution.result.error.message
     assert execution.result.operations == []
     assert aws.work_versions() == [] and aws.item_count() == 0
@@ -322,7 +322,7 @@ def test_bad_source_data_fails_with_a_typed_error_and_leaves_nothing(aws: Aws, r
     execution = run_execution({"datasetId": "broken", "batchSize": 10})
 
     assert execution.result.status.value == "FAILED"
-    assert execution.result.error.type == f"etl.errors.{error_type}"
+    assert execution.result.error.type == f"lwk_durable_etl.errors.{error_type}"
     assert message in execution.result.error.message
     assert [s.name for s in execution.steps()] == ["extract-part-1"]
     assert aws.work_versions() == [] and aws.item_count() == 0
@@ -340,10 +340,10 @@ def test_a_dataset_whose_records_are_all_rejected_loads_nothing_and_says_so(aws:
 def test_a_dataset_that_needs_too_many_batches_fails_before_loading(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(etl.steps, "MAX_BATCHES", 3)
+    monkeypatch.setattr(lwk_durable_etl.steps, "MAX_BATCHES", 3)
     write_dataset(aws.s3, BUCKET, "huge", records=10, objects=1)
     execution = run_execution({"datasetId": "huge", "batchSize": 2})
 
-    assert execution.result.error.type == "etl.errors.TooManyBatchesError"
+    assert execution.result.error.type == "lwk_durable_etl.errors.TooManyBatchesError"
     assert "more than 3 batches of 2 records" in execution.result.error.message
     assert aws.work_versions() == [] and aws.item_count() == 0

@@ -12,19 +12,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-import boto3
-from botocore.config import Config
-
 from aws_durable_execution_sdk_python import BatchResult, DurableContext, DurableOperationError
 from aws_durable_execution_sdk_python.config import Duration, MapConfig, NestingType, StepConfig
 from aws_durable_execution_sdk_python.retries import RetryDecision, RetryStrategyConfig, create_retry_strategy
 from aws_durable_execution_sdk_python.serdes import JsonSerDes, SerDes, SerDesContext
 from aws_durable_execution_sdk_python.types import StepContext
-from etl.config import EtlConfig
-from etl.errors import EtlError, reraise_as_etl_error
-from etl.event import parse_event
-from etl.layout import RunLayout, run_id_for
-from etl.steps import ExtractProgress, Run, extract_part, load_batch, off_peak_delay, transform_batch, verify
+
+from .aws import aws_clients
+from .config import EtlConfig
+from .errors import EtlError, reraise_as_etl_error
+from .event import parse_event
+from .layout import RunLayout, run_id_for
+from .steps import ExtractProgress, Run, extract_part, load_batch, off_peak_delay, transform_batch, verify
 
 T = TypeVar("T")
 
@@ -53,16 +52,6 @@ def _step(context: DurableContext, name: str, body: Callable[[StepContext], T]) 
         return context.step(body, name=name, config=STEP_CONFIG)
     except DurableOperationError as error:
         reraise_as_etl_error(error)
-
-
-def _aws_clients(config: EtlConfig) -> tuple[Any, Any]:
-    # One session per invocation; clients are thread-safe and shared by the map's threads.
-    session = boto3.session.Session()
-    client_config = Config(
-        retries={"mode": "standard", "max_attempts": 5},
-        max_pool_connections=max(10, config.map_concurrency + 8),
-    )
-    return session.client("s3", config=client_config), session.client("dynamodb", config=client_config)
 
 
 def _extract(run: Run, context: DurableContext) -> dict[str, Any]:
@@ -99,7 +88,7 @@ def run_etl(event: Any, context: DurableContext, config: EtlConfig) -> dict[str,
     """The workflow body: validate the event (before any operation), then the six phases."""
     request = parse_event(event, default_batch_size=config.default_batch_size)
     layout = RunLayout(request.dataset_id, run_id_for(context.execution_context.durable_execution_arn))
-    s3, dynamodb = _aws_clients(config)
+    s3, dynamodb = aws_clients(config)
     run = Run(config=config, request=request, layout=layout, s3=s3, dynamodb=dynamodb)
     context.logger.info(
         "ETL of dataset %s (run %s) in batches of %d records", request.dataset_id, layout.run_id, request.batch_size

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-WORK_PREFIX = "_etl/"
+from .contract import WORK_PREFIX
 
 
 def run_id_for(execution_arn: str) -> str:

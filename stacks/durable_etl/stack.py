@@ -8,10 +8,15 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.durable_etl_constructs import WORK_PREFIX, EtlAlarms, EtlSchedule, EtlWorker, TargetTable
-from stacks.settings import CommonSettings, DurableEtlSettings
+from stacks.settings.common import CommonSettings
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.private_bucket import PrivateBucket
+
+from .etl_alarms import EtlAlarms
+from .etl_schedule import EtlSchedule
+from .etl_worker import WORK_PREFIX, EtlWorker
+from .settings import DurableEtlSettings
+from .target_table import TargetTable
 
 
 class DurableEtlStack(cdk.Stack):

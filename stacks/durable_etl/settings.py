@@ -1,13 +1,14 @@
-"""Settings of the durable ETL workload (`kit.durableEtl`)."""
+"""Settings of the durable ETL workload (`kit.durableEtl`); bounds shared with the Lambda's contract."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .reader import SettingsReader
+from stacks.settings.reader import SettingsReader
+
+from .contract import contract
 
 SCHEDULE_PATTERN = r"(cron|rate|at)\(.+\)"
-DATASET_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 # The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
 LONGEST_OFF_PEAK_WAIT_HOURS = 25
 
@@ -29,17 +30,22 @@ class DurableEtlSettings:
     work_retention_days: int
 
 
+def _bounded(reader: SettingsReader, key: str, bound: object, *, default: int) -> int:
+    # The Lambda checks the same bound on its environment variable (contract.Bound).
+    return reader.integer(key, minimum=bound.minimum, maximum=bound.maximum, default=default)  # type: ignore[attr-defined]
+
+
 def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
     schedule = reader.child("schedule")
     settings = DurableEtlSettings(
         # Must cover the rate-limit wait plus up to a day of waiting for the off-peak hour.
         execution_timeout_hours=reader.integer("executionTimeoutHours", minimum=1, maximum=8760, default=48),
         retention_days=reader.integer("retentionDays", minimum=1, maximum=90, default=14),
-        default_batch_size=reader.integer("batchSize", minimum=1, maximum=5000, default=1000),
-        rate_limit_wait_seconds=reader.integer("rateLimitWaitSeconds", minimum=1, maximum=86400, default=300),
-        off_peak_hour=reader.integer("offPeakHour", minimum=0, maximum=23, default=2),
+        default_batch_size=_bounded(reader, "batchSize", contract.BATCH_SIZE, default=1000),
+        rate_limit_wait_seconds=_bounded(reader, "rateLimitWaitSeconds", contract.RATE_LIMIT_WAIT_SECONDS, default=300),
+        off_peak_hour=_bounded(reader, "offPeakHour", contract.OFF_PEAK_HOUR, default=2),
         time_zone=reader.time_zone("timeZone", default="UTC"),
-        map_concurrency=reader.integer("mapConcurrency", minimum=1, maximum=50, default=4),
+        map_concurrency=_bounded(reader, "mapConcurrency", contract.MAP_CONCURRENCY, default=4),
         schedule_enabled=schedule.boolean("enabled", default=False),
         schedule_expression=schedule.string(
             "expression",
@@ -49,16 +55,14 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
         ),
         schedule_dataset_id=schedule.string(
             "datasetId",
-            pattern=DATASET_ID_PATTERN,
+            pattern=contract.DATASET_ID_PATTERN,
             meaning="a dataset id: letters, digits, '.', '_' or '-', at most 128",
             default="daily",
         ),
         # Parsing and the extract step's set of seen ids (about 100 MB per million records) need room.
         memory_mb=reader.integer("memoryMb", minimum=256, maximum=10240, default=1024),
         # One extract step stops after this many records, so that it ends well within 15 minutes.
-        extract_records_per_step=reader.integer(
-            "extractRecordsPerStep", minimum=1000, maximum=10_000_000, default=250_000
-        ),
+        extract_records_per_step=_bounded(reader, "extractRecordsPerStep", contract.EXTRACT_RECORDS_PER_STEP, default=250_000),
         # How long a run's staged batches and rejects stay under `_etl/` in the source bucket.
         work_retention_days=reader.integer("workRetentionDays", minimum=1, maximum=3650, default=30),
     )

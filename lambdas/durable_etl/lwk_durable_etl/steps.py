@@ -1,7 +1,7 @@
 """The bodies of the durable steps. Each reads and writes S3/DynamoDB and returns counts only.
 
 No step result ever carries records: a checkpoint holds at most 256 KB, so records travel
-through S3 objects whose keys are derived from the run and a batch number (etl.layout), and the
+through S3 objects whose keys are derived from the run and a batch number (layout.py), and the
 results say how many there were. Every step can run again (a retry, or a replay of an attempt
 that was cut off) and then writes the same objects and items again.
 """
@@ -21,15 +21,15 @@ from zoneinfo import ZoneInfo
 from boto3.dynamodb.types import TypeSerializer
 
 from aws_durable_execution_sdk_python.types import StepContext
-from etl.config import EtlConfig
-from etl.errors import EmptyDatasetError, EtlInputError, SourceChangedError, TooManyBatchesError, VerificationError
-from etl.event import EtlRequest
-from etl.layout import RunLayout
-from etl.off_peak import seconds_until_off_peak
-from etl.schema import DATASET_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE, InvalidRecord, normalise
-from etl.sources import list_source_objects, parse_json_object, read_records
-from etl.staging import BatchWriter, delete_prefix, get_id_set, put_id_set, put_lines, read_lines
-from etl.table import count_run_items, write_items
+from .config import EtlConfig
+from .errors import EmptyDatasetError, EtlInputError, SourceChangedError, TooManyBatchesError, VerificationError
+from .event import EtlRequest
+from .layout import RunLayout
+from .off_peak import seconds_until_off_peak
+from .schema import DATASET_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE, InvalidRecord, normalise
+from .sources import list_source_objects, parse_json_object, read_records
+from .staging import BatchWriter, delete_prefix, get_id_set, put_id_set, put_lines, read_lines
+from .table import count_run_items, write_items
 
 # One durable execution may hold 3,000 operations; each batch costs one transform and one load
 # step. 1,400 batches leave room for the extract parts, the waits and the verify step.

@@ -7,12 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from etl.config import MAX_BATCH_SIZE, MIN_BATCH_SIZE
-from etl.errors import InvalidEventError
+from .contract import BATCH_SIZE, DATASET_ID_PATTERN as _DATASET_ID
+from .errors import InvalidEventError
 
-# A dataset id is one S3 "folder" name; starting with a letter or digit keeps it clear of the
-# ETL's own work prefix (`_etl/`) in the same bucket.
-DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+DATASET_ID_PATTERN = re.compile(_DATASET_ID)
 KNOWN_FIELDS = ("datasetId", "batchSize")
 
 
@@ -46,8 +44,8 @@ def parse_event(event: Any, *, default_batch_size: int) -> EtlRequest:
     batch_size = event.get("batchSize", default_batch_size)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int):
         raise InvalidEventError(f"batchSize must be a whole number, not {_show(batch_size)}")
-    if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
+    if not BATCH_SIZE.minimum <= batch_size <= BATCH_SIZE.maximum:
         raise InvalidEventError(
-            f"batchSize {batch_size} is out of range: it must be from {MIN_BATCH_SIZE} to {MAX_BATCH_SIZE}"
+            f"batchSize {batch_size} is out of range: it must be from {BATCH_SIZE.minimum} to {BATCH_SIZE.maximum}"
         )
     return EtlRequest(dataset_id=dataset_id, batch_size=batch_size)

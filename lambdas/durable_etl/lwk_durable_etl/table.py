@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from etl.errors import UnprocessedItemsError, UnprocessedKeysError
-from etl.schema import DATASET_ATTRIBUTE, RUN_ATTRIBUTE
+from .errors import UnprocessedItemsError, UnprocessedKeysError
+from .schema import DATASET_ATTRIBUTE, RUN_ATTRIBUTE
 
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem request, fixed by DynamoDB
 UNPROCESSED_ATTEMPTS = 8

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from etl.errors import EmptyDatasetError, UnparseableRecordError
+from .errors import EmptyDatasetError, UnparseableRecordError
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
 
