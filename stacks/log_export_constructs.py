@@ -64,10 +64,12 @@ class ExportBucket(Construct):
         ).bucket
         stack = cdk.Stack.of(self)
         logs_service = iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")
-        # Confused-deputy guard: only exports started for this account's own log groups may use it.
+        # Confused-deputy guard: only exports of the configured log groups of this account may use it
+        # (the log-group ARN in both of its spellings, with and without the trailing ":*").
+        group_arns = [f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}" for group in log_groups]
         from_own_log_groups = {
             "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"},
+            "ArnLike": {"aws:SourceArn": [form for arn in group_arns for form in (arn, f"{arn}:*")]},
         }
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -452,6 +454,12 @@ class ExportStateMachine(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
         )
+        # CDK's role trust lets any state machine of the account assume the role: narrow it to this one,
+        # by its name (its ARN would make the role depend on the state machine that depends on it).
+        own_arn = f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:{name}"
+        trust = self.state_machine.role.node.default_child
+        assert isinstance(trust, iam.CfnRole)
+        trust.add_property_override("AssumeRolePolicyDocument.Statement.0.Condition.ArnLike.aws:SourceArn", own_arn)
         for function in (handlers.bucket_check, handlers.logs_export, handlers.export_status):
             function.function.grant_invoke(self.state_machine)
         notices.grant_publish(self.state_machine)
@@ -496,13 +504,34 @@ class MonthlySchedule(Construct):
         self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine, expression: str, enabled: bool
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        # Named, so that the role's trust can name the rule (its ARN would make the two depend on each
+        # other): only this rule of this account may start executions through the role.
+        rule_name = f"{stack.stack_name}-monthly-start"
+        start_role = iam.Role(
+            self,
+            "StartRole",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": f"arn:{stack.partition}:events:{stack.region}:{stack.account}:rule/{rule_name}",
+                    }
+                },
+            ),
+            description=f"EventBridge rule {rule_name} starts the log export state machine",
+        )
         self.rule = events.Rule(
             self,
             "Rule",
+            rule_name=rule_name,
             description="Starts the log export state machine",
             schedule=events.Schedule.expression(expression),
             enabled=enabled,
-            targets=[targets.SfnStateMachine(state_machine, input=events.RuleTargetInput.from_object({}))],
+            targets=[
+                targets.SfnStateMachine(state_machine, input=events.RuleTargetInput.from_object({}), role=start_role)
+            ],
         )
         acknowledge(
             self.rule,

@@ -31,7 +31,7 @@ def mail_topic(
 class AlarmTopic(Construct):
     """Creates a KMS key (rotated) and an SNS topic encrypted with it, TLS-only publishing.
 
-    CloudWatch alarms of this account and region may use the key; `notify(alarm)` routes an alarm's ALARM and OK states here.
+    CloudWatch alarms of this account and region may publish to the topic and use the key; `notify(alarm)` routes an alarm's ALARM and OK states here.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, email: str | None) -> None:
@@ -47,17 +47,20 @@ class AlarmTopic(Construct):
             pending_window=cdk.Duration.days(7),
         )
         # CloudWatch publishes to an encrypted topic only if it may use the key; the conditions keep
-        # it to alarms of this account and region (no confused deputy).
+        # it to alarms of this account and region (no confused deputy). Alarm names are generated at
+        # deploy time, so the guard names the account's alarms, not single ones.
         stack = cdk.Stack.of(self)
+        from_own_alarms = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"},
+        }
+        cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[cloudwatch_service],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy, "*" is this key
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"},
-                },
+                conditions=from_own_alarms,
             )
         )
         self.topic = mail_topic(
@@ -67,6 +70,17 @@ class AlarmTopic(Construct):
             email=email,
             undelivered_mail="An e-mail copy of an alarm; a mail SNS cannot deliver leaves the alarm itself in "
             "ALARM state in CloudWatch, so a dead-letter queue of alarm mails would have no reader.",
+        )
+        # The topic policy replaces SNS's default one (which let the account's own services publish):
+        # without this statement CloudWatch may not publish, and every alarm notification is dropped.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlarmsOfThisAccount",
+                principals=[cloudwatch_service],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=from_own_alarms,
+            )
         )
 
     def notify(self, alarm: cloudwatch.Alarm) -> None:

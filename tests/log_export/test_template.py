@@ -16,9 +16,17 @@ from tests.log_export.harness import NOTICE_EMAIL, TWO_GROUPS, resources_of_type
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
 LOGS_SERVICE = {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
-OWN_LOG_GROUPS = {
-    "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":log-group:*"]]
-}
+# The exported log group's ARN, in both spellings (tests/permissions proves others are refused).
+OWN_LOG_GROUPS = [
+    {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+             f":log-group:/lwk/dev/destinations/worker{suffix}"],
+        ]  # fmt: skip
+    }
+    for suffix in ("", ":*")
+]
 
 
 def export_bucket_id(template: dict[str, Any]) -> str:
