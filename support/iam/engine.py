@@ -1,0 +1,48 @@
+"""The Python side of simulate.mjs: one Node process evaluates a whole batch of IAM requests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).with_name("simulate.mjs")
+REPO_ROOT = SCRIPT.parents[2]
+ENGINE_PACKAGE = REPO_ROOT / "node_modules" / "@cloud-copilot" / "iam-simulate"
+RESULTS = {"Allowed", "ImplicitlyDenied", "ExplicitlyDenied"}
+
+
+class EngineError(RuntimeError):
+    """The engine could not evaluate a request (bad policy, unknown action, wrong resource type)."""
+
+
+def evaluate(simulations: Sequence[dict[str, Any]], *, timeout: float = 120) -> list[str]:
+    """`Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied` for each simulation, in order."""
+    if not ENGINE_PACKAGE.is_dir():
+        raise EngineError(f"{ENGINE_PACKAGE} is missing: run `npm ci` (make test does)")
+    node = shutil.which("node")
+    if node is None:
+        raise EngineError("node is not on PATH: install Node 20 or newer")
+    completed = subprocess.run(
+        [node, str(SCRIPT)],
+        input=json.dumps(list(simulations)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise EngineError(f"simulate.mjs exited {completed.returncode}: {completed.stderr[-3000:]}")
+    answers = json.loads(completed.stdout)
+    results = []
+    for simulation, answer in zip(simulations, answers, strict=True):
+        if answer["result"] not in RESULTS:
+            request = simulation["request"]
+            raise EngineError(f"cannot evaluate {request['principal']} {request['action']} "
+                              f"{request['resource']['resource']}: {json.dumps(answer.get('errors'))}")  # fmt: skip
+        results.append(answer["result"])
+    return results

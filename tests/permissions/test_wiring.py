@@ -1,0 +1,93 @@
+"""Every permission one AWS service or kit role needs on a kit resource, evaluated by a real IAM engine
+over the synthesized templates, with negative twins that must be denied (support/iam/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.permissions.conftest import Verdicts
+
+# What must act on something in the kit, by template resource type: a derivation that silently finds
+# nothing for one of these would make the check pass by looking at less.
+ACTING_TYPES = {
+    "AWS::CloudWatch::Alarm",
+    "AWS::Events::Rule",
+    "AWS::Scheduler::Schedule",
+    "AWS::StepFunctions::StateMachine",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Lambda::EventSourceMapping",
+}
+
+
+def test_every_edge_is_allowed(verdicts: Verdicts) -> None:
+    denied = [f"{result}: {edge.label}" for edge, result in verdicts.edges if result != "Allowed"]
+    assert not denied, "\n".join(denied)
+
+
+def test_every_negative_twin_is_denied(verdicts: Verdicts) -> None:
+    allowed = [f"{twin.change}: {twin.edge.label}" for twin, result in verdicts.twins if result == "Allowed"]
+    assert not allowed, "wider than it needs to be:\n" + "\n".join(allowed)
+
+
+def test_every_service_edge_has_its_confused_deputy_twins(verdicts: Verdicts) -> None:
+    """A service acting on a resource for someone else is the confused deputy: each such edge is tried
+    from another account and from another source, and each TLS-only target over plain HTTP."""
+    changes: dict[str, set[str]] = {}
+    for twin, _ in verdicts.twins:
+        changes.setdefault(twin.edge.label, set()).add(twin.change)
+    for edge, _ in verdicts.edges:
+        if edge.is_service and "aws:SourceArn" in edge.context:
+            assert {"another account", "another source ARN"} <= changes[edge.label], edge.label
+        if edge.resource.split(":")[2:3] in (["s3"], ["sqs"], ["sns"]):
+            assert "plain HTTP" in changes[edge.label], edge.label
+        if edge.action == "sts:AssumeRole":
+            assert "another service" in changes[edge.label], edge.label
+
+
+def test_every_acting_resource_of_every_stack_is_the_source_of_an_edge(
+    kit_templates: dict[str, dict], verdicts: Verdicts
+) -> None:
+    sources = {(edge.stack, edge.source) for edge, _ in verdicts.edges}
+    missing = []
+    for stack, template in kit_templates.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] not in ACTING_TYPES:
+                continue
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::CloudWatch::Alarm" and not any(
+                props.get(k) for k in ("AlarmActions", "OKActions", "InsufficientDataActions")
+            ):
+                continue
+            if (stack, logical_id) not in sources:
+                missing.append(f"{stack}/{logical_id} ({resource['Type']})")
+    assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "alarm -> topic",
+        "alarm -> topic key",
+        "rule -> role trust",
+        "rule role -> target",
+        "schedule -> role trust",
+        "schedule role -> target",
+        "schedule role -> dead-letter queue",
+        "state machine -> role trust",
+        "state machine role -> task",
+        "state machine role -> task (key)",
+        "function -> role trust",
+        "function role -> its log group",
+        "function role -> dead-letter target",
+        "function role -> dead-letter target (key)",
+        "function role -> OnSuccess destination",
+        "function role -> OnFailure destination",
+        "durable function role -> its executions",
+        "access logging -> log bucket",
+        "logs export -> bucket ACL",
+    ],
+)
+def test_the_kit_has_edges_of_kind(verdicts: Verdicts, kind: str) -> None:
+    """The kit as it stands wires each of these: if one disappears, the derivation (or the kit) changed."""
+    assert any(edge.kind == kind for edge, _ in verdicts.edges), kind
