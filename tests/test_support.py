@@ -1,0 +1,131 @@
+"""The shared support: the template-to-moto resolver, the import-path helper, the contract loader."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.shared import contracts
+from support import cfn, paths
+from support.stand_ins import fake_aws_environment, mocked_aws
+from tests.conftest import KitAssembly
+
+
+def test_resolver_handles_the_intrinsics_cdk_emits() -> None:
+    resolver = cfn.TemplateResolver(placeholders={"Skipped"})
+    resolver.add("Queue", "https://queue.example/q", Arn="arn:aws:sqs:us-east-1:123456789012:q")
+    value = {
+        "join": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "Skipped"}]]},
+        "getatt": {"Fn::GetAtt": ["Queue", "Arn"]},
+        "dotted": {"Fn::GetAtt": "Queue.Arn"},
+        "select": {"Fn::Select": [5, {"Fn::Split": [":", {"Fn::GetAtt": ["Queue", "Arn"]}]}]},
+        "sub": {"Fn::Sub": "${AWS::Region}/${Queue}/${Queue.Arn}/${x}/${!Literal}"},
+        "sub_vars": {"Fn::Sub": ["${Name}-${AWS::AccountId}", {"Name": {"Ref": "Queue"}}]},
+        "list": [{"Ref": "AWS::Region"}, 3, True],
+    }
+    resolver.add("x", "X")
+    assert resolver.resolve(value) == {
+        "join": "arn:aws:s3:::Skipped",
+        "getatt": "arn:aws:sqs:us-east-1:123456789012:q",
+        "dotted": "arn:aws:sqs:us-east-1:123456789012:q",
+        "select": "q",
+        "sub": "us-east-1/https://queue.example/q/arn:aws:sqs:us-east-1:123456789012:q/X/${!Literal}",
+        "sub_vars": "https://queue.example/q-123456789012",
+        "list": ["us-east-1", 3, True],
+    }
+
+
+def test_resolver_refuses_what_it_cannot_know() -> None:
+    resolver = cfn.TemplateResolver()
+    resolver.add("Queue", "url", Arn="arn")
+    with pytest.raises(cfn.Unresolved):
+        resolver.resolve({"Ref": "NotCreatedYet"})
+    with pytest.raises(KeyError, match="no attribute 'QueueName'"):
+        resolver.resolve({"Fn::GetAtt": ["Queue", "QueueName"]})
+    with pytest.raises(NotImplementedError, match="Fn::If"):
+        resolver.resolve({"Fn::If": ["Cond", "a", "b"]})
+    with pytest.raises(AssertionError, match="no substitution"):
+        resolver.substitute('{"Resource": "${Missing}"}', {})
+
+
+def test_deploy_creates_the_destinations_stack_from_its_template(kit: KitAssembly) -> None:
+    template = kit.templates["destinations"]
+    with mocked_aws():
+        deployment = cfn.deploy(template)
+        sqs = deployment.clients["sqs"]
+        queue_url = deployment.outputs["FailedRequestsQueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+        (queue_id,) = [lid for lid, url in deployment.resolver.refs.items() if url == queue_url]
+        declared = template["Resources"][queue_id]["Properties"]
+        assert attributes["MessageRetentionPeriod"] == str(declared["MessageRetentionPeriod"])
+        assert '"maxReceiveCount"' in attributes["RedrivePolicy"]
+        worker = deployment.function("WorkerFunction")
+        declared_env = template["Resources"][worker.logical_id]["Properties"].get("Environment", {})
+        assert set(worker.environment) == set(declared_env.get("Variables", {}))
+        assert worker.arn.startswith(f"arn:aws:lambda:{cfn.REGION}:{cfn.ACCOUNT}:function:")
+        functions = deployment.clients["lambda"].list_functions()["Functions"]
+        assert {f["FunctionName"] for f in functions} == {f.name for f in deployment.functions.values()}
+        assert deployment.dead_letter_targets, "the destination handlers' DeadLetterConfig was kept"
+
+
+def test_deploy_refuses_a_reference_cycle() -> None:
+    template: dict[str, Any] = {
+        "Resources": {
+            "A": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "B"}}},
+            "B": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "A"}}},
+        }
+    }
+    with mocked_aws(), pytest.raises(AssertionError, match="unresolvable references among \\['A', 'B'\\]"):
+        cfn.deploy(template)
+
+
+def test_stand_ins_share_one_region() -> None:
+    assert fake_aws_environment()["AWS_DEFAULT_REGION"] == cfn.REGION == cfn.PSEUDO_PARAMETERS["AWS::Region"]
+
+
+def test_use_lambda_code_puts_the_asset_root_on_the_path_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if "lambdas" not in p])
+    root = paths.use_lambda_code("destinations")
+    paths.use_lambda_code("destinations")
+    assert root == paths.REPO_ROOT / "lambdas" / "destinations"
+    assert sys.path.count(str(root)) == 1 and sys.path[0] == str(root)
+    with pytest.raises(FileNotFoundError, match="no Lambda code for workload 'nope'"):
+        paths.use_lambda_code("nope")
+
+
+def test_load_contract_reads_the_file_without_importing_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "probe_work" / "lwk_probe_work"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise ImportError('the package itself is never imported')\n")
+    (package / "contract.py").write_text(
+        "from dataclasses import dataclass\n"
+        "QUEUE_VARIABLE = 'QUEUE_URL'\n"
+        "@dataclass(frozen=True)\n"
+        "class Bounds:\n    low: int = 1\n"
+    )
+    monkeypatch.setattr(contracts, "LAMBDAS", tmp_path)
+    monkeypatch.delitem(sys.modules, "_lwk_contract_probe_work", raising=False)
+    contract = contracts.load_contract("probe-work")
+    assert contract.QUEUE_VARIABLE == "QUEUE_URL" and contract.Bounds().low == 1
+    assert contracts.load_contract("probe_work") is contract
+    with pytest.raises(FileNotFoundError, match="has no contract"):
+        contracts.load_contract("missing")
+
+
+def _contract_files() -> list[Path]:
+    return sorted(paths.LAMBDAS.glob("*/lwk_*/contract.py"))
+
+
+@pytest.mark.parametrize("contract", _contract_files(), ids=lambda p: p.parent.name)
+def test_every_contract_imports_the_standard_library_only(contract: Path) -> None:
+    # -S: no site-packages, so any third-party import fails; -I: nothing from the environment.
+    result = subprocess.run(
+        [sys.executable, "-S", "-I", str(contract)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
