@@ -1,4 +1,4 @@
-"""Builds the kit's CDK app: settings first, then one stack per workload, then cdk-nag."""
+"""Builds the kit's CDK app: settings first, then one stack per registered workload, then cdk-nag."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from stacks.custom_runtime import CustomRuntimeStack
-from stacks.destinations import DestinationsStack
-from stacks.durable_etl import DurableEtlStack
-from stacks.log_export import LogExportStack
 from stacks.settings import KitSettings, settings_from_context
 from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import add_nag_checks
+from stacks.workloads import WORKLOADS
 
 
 def _environment() -> cdk.Environment | None:
@@ -24,21 +21,17 @@ def _environment() -> cdk.Environment | None:
 
 
 def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
+    """One stack per workload of the registry, by workload key, named `<prefix>-<key>`."""
     env = _environment()
-    prefix = settings.common.name_prefix
-    stacks: dict[str, cdk.Stack] = {
-        "durable-etl": DurableEtlStack(
-            app, f"{prefix}-durable-etl", env=env, common=settings.common, settings=settings.durable_etl
-        ),
-        "log-export": LogExportStack(
-            app, f"{prefix}-log-export", env=env, common=settings.common, settings=settings.log_export
-        ),
-        "destinations": DestinationsStack(
-            app, f"{prefix}-destinations", env=env, common=settings.common, settings=settings.destinations
-        ),
-        "custom-runtime": CustomRuntimeStack(
-            app, f"{prefix}-custom-runtime", env=env, common=settings.common, settings=settings.custom_runtime
-        ),
+    stacks = {
+        workload.key: workload.stack(
+            app,
+            workload.stack_name(settings.common.name_prefix),
+            env=env,
+            common=settings.common,
+            settings=settings.of(workload.key),
+        )
+        for workload in WORKLOADS
     }
     for key, value in {"stage": settings.common.stage, **settings.common.tags}.items():
         cdk.Tags.of(app).add(key, value)

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 import pytest
 
 from stacks.kit_app import create_app
+from stacks.workloads import WORKLOADS
 from tests.conftest import KitAssembly, cdk_json_context
 
 TAGGED_TYPES = ("AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::IAM::Role")
@@ -23,7 +24,7 @@ def test_stacks_are_environment_agnostic_by_default(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("CDK_DEFAULT_ACCOUNT", raising=False)
     monkeypatch.delenv("CDK_DEFAULT_REGION", raising=False)
     stacks = _stacks(create_app(context={**cdk_json_context(), **NO_BUNDLING}, nag=False))
-    assert len(stacks) == 4
+    assert len(stacks) == len(WORKLOADS)
     assert all(cdk.Token.is_unresolved(stack.account) and cdk.Token.is_unresolved(stack.region) for stack in stacks)
 
 
@@ -37,7 +38,7 @@ def test_stacks_take_the_account_and_region_the_cli_names(monkeypatch: pytest.Mo
 def test_the_stage_prefixes_every_stack_name() -> None:
     context = {**cdk_json_context(), **NO_BUNDLING, "kit.stage": "pr-42"}
     names = sorted(stack.stack_name for stack in _stacks(create_app(context=context, nag=False)))
-    assert names == ["lwk-pr-42-custom-runtime", "lwk-pr-42-destinations", "lwk-pr-42-durable-etl", "lwk-pr-42-log-export"]
+    assert names == sorted(f"lwk-pr-42-{workload.key}" for workload in WORKLOADS)
 
 
 def test_every_taggable_resource_carries_the_kit_tags(kit: KitAssembly) -> None:

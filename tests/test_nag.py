@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, NAG_PACKS
+from stacks.workloads import WORKLOADS
 from tests.conftest import synth_kit
 
 Finding = tuple[str, str]  # (construct path, rule id as acknowledged: "<pack>::<rule>")
@@ -45,7 +46,7 @@ def test_synth_with_nag_leaves_no_finding_open(cli_synth: Path) -> None:
 
 def test_every_stack_is_synthesized(cli_synth: Path) -> None:
     names = sorted(p.name.removesuffix(".template.json") for p in cli_synth.glob("*.template.json"))
-    assert names == ["lwk-dev-custom-runtime", "lwk-dev-destinations", "lwk-dev-durable-etl", "lwk-dev-log-export"]
+    assert names == sorted(f"lwk-dev-{workload.key}" for workload in WORKLOADS)
 
 
 # Optional features add resources (e-mail subscriptions, schedules) with acknowledgements of their own.

@@ -6,18 +6,16 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from stacks.workloads import KEYS
 from tests.conftest import KitAssembly
 from tests.snapshot_normaliser import normalise
-
-WORKLOADS = ("durable-etl", "log-export", "destinations", "custom-runtime")
-
 
 @pytest.fixture
 def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("workload", WORKLOADS)
+@pytest.mark.parametrize("workload", KEYS)
 def test_stack_matches_snapshot(kit: KitAssembly, json_snapshot: SnapshotAssertion, workload: str) -> None:
     assert normalise(kit.templates[workload]) == json_snapshot
 

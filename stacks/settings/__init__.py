@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .common import CommonSettings, read_common
-from .custom_runtime import CustomRuntimeSettings, read_custom_runtime
-from .destinations import DestinationsSettings, read_destinations
-from .log_export import LogExportSettings, read_log_export
+from .custom_runtime import CustomRuntimeSettings
+from .destinations import DestinationsSettings
+from .log_export import LogExportSettings
 from .reader import SettingsError, SettingsReader
 
 if TYPE_CHECKING:
@@ -38,11 +38,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class KitSettings:
+    """The common settings and each registered workload's settings (by workload key)."""
+
     common: CommonSettings
-    durable_etl: DurableEtlSettings
-    log_export: LogExportSettings
-    destinations: DestinationsSettings
-    custom_runtime: CustomRuntimeSettings
+    workloads: Mapping[str, Any]
+
+    def of(self, key: str) -> Any:
+        """The settings of workload `key` (`durable-etl`)."""
+        return self.workloads[key]
+
+    def __getattr__(self, python_name: str) -> Any:
+        # `settings.durable_etl`: the workload's settings by its Python name.
+        workloads = self.__dict__.get("workloads", {})
+        key = python_name.replace("_", "-")
+        if key in workloads:
+            return workloads[key]
+        raise AttributeError(f"KitSettings has no attribute or workload {python_name!r}")
 
 
 def _parse_cli_value(raw: Any) -> Any:
@@ -82,23 +93,19 @@ def __getattr__(name: str) -> Any:
 
 
 def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
-    """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings."""
-    from stacks.durable_etl.settings import read_durable_etl
+    """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings.
+
+    Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`; any other key is refused.
+    """
+    # Imported here: the registry imports every workload's stack, and those import this package.
+    from stacks.workloads import WORKLOADS
 
     root = SettingsReader(_merge_overrides(context), CONTEXT_KEY)
-    readers = {
-        "durableEtl": root.child("durableEtl"),
-        "logExport": root.child("logExport"),
-        "destinations": root.child("destinations"),
-        "customRuntime": root.child("customRuntime"),
-    }
     common = read_common(root)
+    readers = {workload.key: root.child(workload.context_key) for workload in WORKLOADS}
     settings = KitSettings(
         common=common,
-        durable_etl=read_durable_etl(readers["durableEtl"]),
-        log_export=read_log_export(readers["logExport"], stage=common.stage),
-        destinations=read_destinations(readers["destinations"]),
-        custom_runtime=read_custom_runtime(readers["customRuntime"]),
+        workloads={workload.key: workload.read_settings(readers[workload.key], common) for workload in WORKLOADS},
     )
     for reader in (root, *readers.values()):
         reader.done()

@@ -1,0 +1,90 @@
+"""THE registry of the kit's workloads: each one is registered here, and only here.
+
+The app (`stacks/kit_app.py`) builds one stack per entry, the settings reader
+(`stacks/settings/__init__.py`) reads `kit.<contextKey>` for each entry and refuses any other key,
+and the tests take the workload names, stack names and counts from `WORKLOADS`. Adding a workload
+(`make workload NAME=<name>` does all of it) is: its package `stacks/<workload>/`, one import and
+one `Workload(...)` line below, and its defaults under `kit.<contextKey>` in cdk.json.
+
+A workload key is kebab case (`durable-etl`); its Python name is snake case (`durable_etl`: the
+folders `stacks/durable_etl/`, `lambdas/durable_etl/lwk_durable_etl/`, `tests/durable_etl/`) and its
+context key camel case (`durableEtl`, under `kit` in cdk.json).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from stacks.custom_runtime import CustomRuntimeStack
+from stacks.destinations import DestinationsStack
+from stacks.durable_etl import DurableEtlStack, read_durable_etl
+from stacks.log_export import LogExportStack
+from stacks.settings.common import CommonSettings
+from stacks.settings.custom_runtime import read_custom_runtime
+from stacks.settings.destinations import read_destinations
+from stacks.settings.log_export import read_log_export
+from stacks.settings.reader import SettingsReader
+
+KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*"
+
+
+class WorkloadStack(Protocol):
+    """The one stack signature: `Stack(scope, id, *, env, common, settings)`."""
+
+    def __call__(
+        self, scope: Construct, construct_id: str, *, env: cdk.Environment | None, common: CommonSettings, settings: Any
+    ) -> cdk.Stack: ...
+
+
+# Reads the workload's settings from its `kit.<contextKey>` reader; `common` for what depends on them.
+SettingsReaderFn = Callable[[SettingsReader, CommonSettings], Any]
+
+
+@dataclass(frozen=True)
+class Workload:
+    key: str
+    stack: WorkloadStack
+    read_settings: SettingsReaderFn
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(KEY_PATTERN, self.key):
+            raise ValueError(f"workload key {self.key!r} is not kebab case ({KEY_PATTERN})")
+
+    @property
+    def python_name(self) -> str:
+        """`durable_etl`: the folder under stacks/, lambdas/ and tests/; `lwk_durable_etl` is its Lambda package."""
+        return self.key.replace("-", "_")
+
+    @property
+    def context_key(self) -> str:
+        """`durableEtl`: its settings live under `kit.durableEtl` in cdk.json."""
+        first, *rest = self.key.split("-")
+        return first + "".join(part.capitalize() for part in rest)
+
+    def stack_name(self, name_prefix: str) -> str:
+        """`lwk-dev-durable-etl` for the prefix `lwk-dev`."""
+        return f"{name_prefix}-{self.key}"
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload("durable-etl", DurableEtlStack, lambda reader, common: read_durable_etl(reader)),
+    Workload("log-export", LogExportStack, lambda reader, common: read_log_export(reader, stage=common.stage)),
+    Workload("destinations", DestinationsStack, lambda reader, common: read_destinations(reader)),
+    Workload("custom-runtime", CustomRuntimeStack, lambda reader, common: read_custom_runtime(reader)),
+)
+
+KEYS: tuple[str, ...] = tuple(w.key for w in WORKLOADS)
+
+
+def workload(key: str) -> Workload:
+    """The registered workload with this key; KeyError naming the known ones otherwise."""
+    for candidate in WORKLOADS:
+        if key in (candidate.key, candidate.python_name, candidate.context_key):
+            return candidate
+    raise KeyError(f"no workload {key!r}; registered: {', '.join(KEYS)}")
