@@ -7,7 +7,9 @@ time the emulator reported, and how many temporary files were left behind. The e
 numbers are the runtime's own cost. The emulator restarts a process where Lambda would start a new
 execution environment, so a re-init costs far more on Lambda than it does here.
 
-    python bench/custom_runtime.py [--invocations 1000]
+    python bench/custom_runtime.py [--invocations 1000] [--smoke]
+
+`--smoke` sends 20 invocations each (a few seconds), so the suite keeps this script working.
 """
 
 from __future__ import annotations
@@ -87,7 +89,9 @@ def measure(binary: Path, bootstrap: Path, invocations: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invocations", type=int, default=1000)
-    invocations = parser.parse_args().invocations
+    parser.add_argument("--smoke", action="store_true", help="20 invocations: checks that the bench runs")
+    arguments = parser.parse_args()
+    invocations = 20 if arguments.smoke else arguments.invocations
     binary = emulator_binary()
     print(f"custom runtime: Runtime Interface Emulator from aws-sam-cli {SAM_CLI_VERSION}, echo handler, "
           f"{invocations} sequential invocations each")  # fmt: skip

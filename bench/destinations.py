@@ -1,15 +1,19 @@
 """Numbers of the Lambda Destinations workload on this machine.
 
-    python bench/destinations.py
+    python bench/destinations.py [--smoke]
 
 - the Lambda asset (handlers + Powertools + pydantic for arm64): files, unzipped and zipped size;
 - a cold import of the failure handler (what an init phase pays for Powertools and pydantic);
 - records parsed and turned into kept-failure messages per second (the failure handler's CPU work);
 - the replay command against moto: kept failures re-invoked and removed per second.
+
+`--smoke` parses 200 records, replays 20 messages and imports once (seconds), so the suite keeps
+this script working.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import statistics
@@ -25,9 +29,9 @@ ASSET_ROOT = REPO_ROOT / "lambdas" / "destinations"
 sys.path[:0] = [str(REPO_ROOT), str(ASSET_ROOT)]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-PARSED_RECORDS = 20_000
-REPLAYED_MESSAGES = 300
-COLD_IMPORTS = 5
+# (records parsed, messages replayed, cold imports): full, and --smoke.
+FULL_SIZES = (20_000, 300, 5)
+SMOKE_SIZES = (200, 20, 1)
 
 
 def asset_size() -> None:
@@ -57,24 +61,24 @@ def asset_size() -> None:
     print(f"asset zipped MB: {len(buffer.getvalue()) / 1e6:.1f}")
 
 
-def cold_import() -> None:
+def cold_import(runs: int) -> None:
     timings = []
-    for _ in range(COLD_IMPORTS):
+    for _ in range(runs):
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-c", "import lwk_destinations.failure"], cwd=ASSET_ROOT, check=True
         )  # fmt: skip
         timings.append(time.perf_counter() - started)
     baseline = []
-    for _ in range(COLD_IMPORTS):
+    for _ in range(runs):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         baseline.append(time.perf_counter() - started)
     extra_ms = (statistics.median(timings) - statistics.median(baseline)) * 1000
-    print(f"cold import of the failure handler ms (median of {COLD_IMPORTS}, interpreter start excluded): {extra_ms:.0f}")
+    print(f"cold import of the failure handler ms (median of {runs}, interpreter start excluded): {extra_ms:.0f}")
 
 
-def parse_throughput() -> None:
+def parse_throughput(records: int) -> None:
     from lwk_destinations.kept import KeptFailure
     from lwk_destinations.records import FailureRecord, parse_record
 
@@ -93,13 +97,13 @@ def parse_throughput() -> None:
                             "stackTrace": ["  File \"/var/task/worker.py\", line 1"] * 5},
     }  # fmt: skip
     started = time.perf_counter()
-    for _ in range(PARSED_RECORDS):
+    for _ in range(records):
         KeptFailure.from_record(parse_record(record, FailureRecord)).to_message_body()
     elapsed = time.perf_counter() - started
-    print(f"failure records parsed and kept per second (CPU only): {PARSED_RECORDS / elapsed:,.0f}")
+    print(f"failure records parsed and kept per second (CPU only): {records / elapsed:,.0f}")
 
 
-def replay_throughput() -> None:
+def replay_throughput(messages: int) -> None:
     import boto3
     from moto import mock_aws
     from moto.awslambda.models import LambdaBackend
@@ -126,7 +130,7 @@ def replay_throughput() -> None:
                 '"condition":"RetriesExhausted","approximateInvokeCount":3,"failedAt":"2026-11-27T09:03:00Z",'
                 '"requestPayload":{"Success":true},"error":{"type":"JobFailedError","message":"m","functionError":"Unhandled"}}'
             )
-            for start in range(0, REPLAYED_MESSAGES, 10):
+            for start in range(0, messages, 10):
                 sqs.send_message_batch(
                     QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i in range(start, start + 10)]
                 )
@@ -137,12 +141,15 @@ def replay_throughput() -> None:
             elapsed = time.perf_counter() - started
     finally:
         LambdaBackend.invoke = original
-    assert len(report.replayed) == len(accepted) == REPLAYED_MESSAGES
-    print(f"replayed and removed per second against moto ({REPLAYED_MESSAGES} messages): {REPLAYED_MESSAGES / elapsed:,.0f}")
+    assert len(report.replayed) == len(accepted) == messages
+    print(f"replayed and removed per second against moto ({messages} messages): {messages / elapsed:,.0f}")
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks that the bench runs")
+    records, messages, imports = SMOKE_SIZES if parser.parse_args().smoke else FULL_SIZES
     asset_size()
-    cold_import()
-    parse_throughput()
-    replay_throughput()
+    cold_import(imports)
+    parse_throughput(records)
+    replay_throughput(messages)

@@ -6,7 +6,8 @@
    and, for comparison, the largest map result the SDK checkpoints for the whole batch set;
 3. the cold import time of the handler module against `import boto3`, each in a fresh interpreter.
 
-Run from the repository root: `python bench/durable_etl.py [--records 100000 1000000]`. moto's
+Run from the repository root: `python bench/durable_etl.py [--records 100000 1000000] [--smoke]`
+(`--smoke`: 2,000 records and one import run, a few seconds, so the suite keeps this script working). moto's
 DynamoDB dominates the time (about 0.6 ms per item written and checked), so the whole script takes
 about 13 minutes and 3 GB of memory; its throughput is a floor set by the emulator, not Lambda's.
 """
@@ -88,7 +89,7 @@ def run_pipeline(records: int) -> dict[str, object]:
     }
 
 
-def _import_seconds(statement: str) -> float:
+def _import_seconds(statement: str, runs: int) -> float:
     # -S: no site-packages scan beyond the paths given, like Lambda's /var/task-first import path.
     program = (
         "import sys, time; sys.path[:0] = {paths!r}; t = time.perf_counter(); {statement}; "
@@ -96,7 +97,7 @@ def _import_seconds(statement: str) -> float:
     ).format(paths=[str(ASSET_ROOT), *sys.path[2:]], statement=statement)
     timings = [
         float(subprocess.run([sys.executable, "-S", "-c", program], check=True, capture_output=True, text=True).stdout)
-        for _ in range(IMPORT_RUNS)
+        for _ in range(runs)
     ]
     return statistics.median(timings)
 
@@ -105,12 +106,14 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # progress shows as it comes, also through a pipe
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
-    sizes = parser.parse_args().records
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks that the bench runs")
+    arguments = parser.parse_args()
+    sizes, import_runs = ([2_000], 1) if arguments.smoke else (arguments.records, IMPORT_RUNS)
     _environment()
-    handler_import = _import_seconds("import lwk_durable_etl.handlers")
-    boto3_import = _import_seconds("import boto3")
-    print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {IMPORT_RUNS} fresh interpreters)"
-    print(f"cold import boto3:                    {boto3_import * 1000:.0f} ms"
+    handler_import = _import_seconds("import lwk_durable_etl.handlers", import_runs)
+    boto3_import = _import_seconds("import boto3", import_runs)
+    print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {import_runs} fresh interpreters)")
+    print(f"cold import boto3:                    {boto3_import * 1000:.0f} ms")
     for records in sizes:
         numbers = run_pipeline(records)
         step_bytes, step_name = numbers["largest_step"]
@@ -121,9 +124,9 @@ def main() -> None:
             f"rejected, {numbers['operations']} operations)"
         )
         phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in numbers["phases"].items())
-        print(f"{records:>9,} records: phases (waits skipped) {phases}"
-        print(f"{records:>9,} records: largest step result {step_bytes} bytes ({step_name})"
-        print(f"{records:>9,} records: largest map/context result {context_bytes:,} bytes ({context_name})"
+        print(f"{records:>9,} records: phases (waits skipped) {phases}")
+        print(f"{records:>9,} records: largest step result {step_bytes} bytes ({step_name})")
+        print(f"{records:>9,} records: largest map/context result {context_bytes:,} bytes ({context_name})")
 
 
 if __name__ == "__main__":

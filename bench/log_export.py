@@ -14,10 +14,16 @@ until it has ended: 60 s, then 600 s more, then 6,000 s more.
 
 Prices: us-east-1 list prices (Step Functions Standard, Lambda arm64, SNS e-mail, CloudWatch alarms,
 KMS), free tiers left out so the figures compare.
+
+    python bench/log_export.py [--smoke]
+
+`--smoke` runs 2 log groups and the shortest export only (seconds), so the suite keeps this script
+working.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -43,6 +49,7 @@ from tests.log_export.harness import (  # noqa: E402
 
 GROUPS = [f"/lwk/bench/service-{n}" for n in range(1, 6)]
 RUNNING_CHECKS = (0, 1, 3, 9)
+SMOKE_GROUPS, SMOKE_RUNNING_CHECKS = GROUPS[:2], (0,)
 POLL_SECONDS = 30
 RUNS_PER_YEAR = 12
 
@@ -76,13 +83,13 @@ def seed_run(exports: int, export_seconds: float) -> tuple[int, int, float]:
     return 3 * exports + 3 + retries, 2 * exports + 1 + retries, waited
 
 
-def measure(template: dict, running_checks: int) -> dict[str, float]:
+def measure(template: dict, groups: list[str], running_checks: int) -> dict[str, float]:
     with pytest.MonkeyPatch.context() as monkeypatch, mocked_aws(monkeypatch):
         recorder = install_recorder(monkeypatch)
         faults = install_export_faults(monkeypatch)
         faults.running_checks = running_checks
         world = LogExportWorld(template)
-        for group in GROUPS:
+        for group in groups:
             world.add_log_group(group, {month: 10 for month in closed_months(1)})
         run = world.run(timeout=120)
         assert run.status == "SUCCEEDED", (run.error, run.cause)
@@ -98,14 +105,18 @@ def measure(template: dict, running_checks: int) -> dict[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="2 log groups, one export length: checks that the bench runs")
+    smoke = parser.parse_args().smoke
+    groups, running_checks = (SMOKE_GROUPS, SMOKE_RUNNING_CHECKS) if smoke else (GROUPS, RUNNING_CHECKS)
     with tempfile.TemporaryDirectory() as outdir:
         template = synth_log_export(
-            Path(outdir), {"kit.logExport.logGroups": json.dumps(GROUPS), "kit.logExport.monthsBack": "1"}
+            Path(outdir), {"kit.logExport.logGroups": json.dumps(groups), "kit.logExport.monthsBack": "1"}
         )
-    print(f"log export: one monthly run for {len(GROUPS)} log groups (monthsBack=1), {POLL_SECONDS} s polls")
+    print(f"log export: one monthly run for {len(groups)} log groups (monthsBack=1), {POLL_SECONDS} s polls")
     print("checks  design  transitions/month  invocations/month  run wall time  USD/year (workflow)")
-    for checks in RUNNING_CHECKS:
-        mine = measure(template, checks)
+    for checks in running_checks:
+        mine = measure(template, groups, checks)
         exports = int(mine["exports"])
         export_seconds = (checks + 1) * POLL_SECONDS
         seed_t, seed_i, seed_wait = seed_run(exports, export_seconds)

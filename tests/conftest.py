@@ -83,3 +83,9 @@ def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stderr[-5000:]
     return outdir
+
+
+@pytest.fixture(scope="session")
+def cdk_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CDK CLI's home for this session: no cache from the user's `~/.cdk` can reach a test."""
+    return tmp_path_factory.mktemp("cdk-home")
