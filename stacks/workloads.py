@@ -22,12 +22,11 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.custom_runtime import CustomRuntimeStack
-from stacks.destinations import DestinationsStack
+from stacks.destinations import DestinationsStack, read_destinations
 from stacks.durable_etl import DurableEtlStack, read_durable_etl
 from stacks.log_export import LogExportStack
 from stacks.settings.common import CommonSettings
 from stacks.settings.custom_runtime import read_custom_runtime
-from stacks.settings.destinations import read_destinations
 from stacks.settings.log_export import read_log_export
 from stacks.settings.reader import SettingsReader
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from .common import CommonSettings, read_common
 from .custom_runtime import CustomRuntimeSettings
-from .destinations import DestinationsSettings
 from .log_export import LogExportSettings
 from .reader import SettingsError, SettingsReader
 
 if TYPE_CHECKING:
+    from stacks.destinations.settings import DestinationsSettings
     from stacks.durable_etl.settings import DurableEtlSettings
 
 CONTEXT_KEY = "kit"
@@ -89,6 +89,10 @@ def __getattr__(name: str) -> Any:
         from stacks.durable_etl.settings import DurableEtlSettings
 
         return DurableEtlSettings
+    if name == "DestinationsSettings":
+        from stacks.destinations.settings import DestinationsSettings
+
+        return DestinationsSettings
     raise AttributeError(name)
 
 

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
+from support.aws_limits import strict_aws_limits
 from tests.conftest import REPO_ROOT, KitAssembly
 from tests.destinations.lambda_async import LambdaAsync
 from tests.destinations.moto_stack import ACCOUNT, REGION, Deployment, deploy
@@ -24,11 +25,11 @@ if str(ASSET_ROOT) not in sys.path:
     sys.path.insert(0, str(ASSET_ROOT))
 
 
-def _forget_failure_handler_client() -> None:
-    # The failure handler keeps one SQS client per execution environment; each test is a new one.
-    module = sys.modules.get("lwk_destinations.failure")
+def _forget_clients() -> None:
+    # The handlers keep one client per execution environment; each test is a new one.
+    module = sys.modules.get("lwk_destinations.aws")
     if module is not None:
-        module._sqs.cache_clear()
+        module.forget_clients()
 
 
 @dataclass
@@ -79,7 +80,7 @@ class DeployedStack:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto for every AWS call of the test, with fake credentials (never a real account)."""
+    """moto, as strict as AWS's limits, for every AWS call of the test, with fake credentials."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -94,12 +95,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delitem(sys.modules, name)
     # Powertools sets up a logger once per service name and process, with a handler bound to the
     # sys.stdout of that moment (an earlier test's capture): let logging forget those loggers too.
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("destinations-")]:
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("lwk-destinations")]:
         monkeypatch.delitem(logging.root.manager.loggerDict, name)
-    _forget_failure_handler_client()
-    with mock_aws():
+    _forget_clients()
+    with mock_aws(), strict_aws_limits():
         yield
-    _forget_failure_handler_client()
+    _forget_clients()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_a_success_goes_to_the_success_handler_only(deployed: DeployedStack, cap
     logged = [entry for entry in _structured_logs(capsys.readouterr().out) if entry["message"].endswith("succeeded")]
     success_log = next(entry for entry in logged if "record" in entry)
     assert success_log["record"]["requestContext"]["requestId"] == request_id
-    assert success_log["service"] == "destinations-success"
+    assert success_log["service"] == "lwk-destinations"
 
 
 def test_a_failure_is_retried_as_configured_then_kept_with_its_payload(deployed: DeployedStack) -> None:

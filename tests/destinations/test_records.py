@@ -9,7 +9,7 @@ import pytest
 
 from lwk_destinations.kept import KeptFailure, UnreadableKeptFailureError
 from lwk_destinations.records import FailureRecord, MalformedRecordError, SuccessRecord, parse_record
-from lwk_destinations.worker import InvalidJobRequestError, JobFailedError, run_job
+from lwk_destinations.job import InvalidJobRequestError, JobFailedError, run_job
 
 # The Lambda developer guide's "Example invocation record" (invocation-async-retain-records,
 # awsdocs/aws-lambda-developer-guide doc_source/invocation-async.md), as published.

@@ -9,8 +9,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks.destinations import DestinationsStack
-from stacks.settings import CommonSettings, DestinationsSettings, settings_from_context
+from stacks.destinations import DestinationsSettings, DestinationsStack
+from stacks.settings import CommonSettings, settings_from_context
 from tests.conftest import KitAssembly, cdk_json_context
 
 SETTINGS = cdk_json_context()["kit"]["destinations"]

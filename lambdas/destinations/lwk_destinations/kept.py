@@ -13,14 +13,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from .records import EVENT_AGE_EXCEEDED, FailureCondition, FailureRecord
+from .contract import CONDITION_ATTRIBUTE, ERROR_TYPE_ATTRIBUTE, EVENT_AGE_EXCEEDED
+from .errors import UnreadableKeptFailureError
+from .records import FailureCondition, FailureRecord
 
 # Enough to read the error; a long message (a dumped payload, say) must not crowd out the payload.
 MAX_ERROR_MESSAGE_CHARS = 2048
-
-
-class UnreadableKeptFailureError(ValueError):
-    """A message in the queue of failed requests is not a kept failure."""
 
 
 class _Message(BaseModel):
@@ -63,8 +61,8 @@ class KeptFailure(_Message):
     def message_attributes(self) -> dict[str, dict[str, str]]:
         """SQS message attributes, so that failures can be told apart without reading bodies."""
         return {
-            "condition": {"DataType": "String", "StringValue": self.condition},
-            "errorType": {"DataType": "String", "StringValue": self.error.type},
+            CONDITION_ATTRIBUTE: {"DataType": "String", "StringValue": self.condition},
+            ERROR_TYPE_ATTRIBUTE: {"DataType": "String", "StringValue": self.error.type},
         }
 
     @classmethod

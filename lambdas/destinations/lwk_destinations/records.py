@@ -23,19 +23,10 @@ from aws_lambda_powertools.utilities.parser import BaseModel, Field, ValidationE
 from pydantic import ConfigDict
 from pydantic.alias_generators import to_camel
 
-SUCCESS = "Success"
-RETRIES_EXHAUSTED = "RetriesExhausted"
-EVENT_AGE_EXCEEDED = "EventAgeExceeded"
+from .errors import MalformedRecordError
 
+# The names are contract.SUCCESS, RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED (a Literal needs them spelled).
 FailureCondition = Literal["RetriesExhausted", "EventAgeExceeded"]
-
-
-class MalformedRecordError(ValueError):
-    """The event is not the invocation record this destination expects.
-
-    Raised (never swallowed) so that Lambda retries the destination and then hands the event to
-    the function's dead-letter queue, where it can be read; a malformed record is never dropped.
-    """
 
 
 class _Record(BaseModel):

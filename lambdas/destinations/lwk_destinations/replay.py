@@ -26,7 +26,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .kept import KeptFailure, UnreadableKeptFailureError
+from .errors import UnreadableKeptFailureError
+from .kept import KeptFailure
 
 SQS_BATCH = 10
 ACCEPTED = 202

@@ -1,30 +1,20 @@
-"""The worker: an example job that validates its input and can fail.
+"""The worker's job: an example that validates its input and can fail. Fork it by replacing `run_job`.
 
-Invoked asynchronously (`--invocation-type Event`) through its `live` alias. It returns
+Invoked asynchronously (`--invocation-type Event`) through the worker's `live` alias. It returns
 `{"statusCode": 200, "body": <event>}` when the event says `"Success": true` and raises otherwise;
 Lambda then retries it and sends an invocation record to the on-success or on-failure destination.
-Fork it by replacing `run_job`; keep raising on failure, since the raise is what routes the event
-to the failure handler.
+Keep raising on failure, since the raise is what routes the event to the failure handler. Keep
+payload content out of error messages: the runtime writes an unhandled error's message to the logs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import BaseModel, Field, ValidationError, parse
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict, StrictBool
 
-logger = Logger()
-
-
-class InvalidJobRequestError(ValueError):
-    """The event is not a job request. Retrying will not help; replay after fixing the payload."""
-
-
-class JobFailedError(RuntimeError):
-    """The job ran and failed."""
+from .errors import InvalidJobRequestError, JobFailedError
 
 
 class JobRequest(BaseModel):
@@ -47,10 +37,3 @@ def run_job(event: Any) -> dict[str, Any]:
     if not request.success:
         raise JobFailedError("the job reported failure: the event says Success is false")
     return {"statusCode": 200, "body": event}
-
-
-@logger.inject_lambda_context
-def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    result = run_job(event)
-    logger.info("job succeeded")
-    return result

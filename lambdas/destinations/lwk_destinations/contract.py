@@ -1,0 +1,43 @@
+"""The destinations workload's contract: what the stack and the handlers must agree on, defined once.
+
+Imported by the Lambda package (`config.py`, the handlers) and by the stack (`stacks/destinations/`),
+which reads it by file path. Standard library only: it is loaded at synth time, outside Lambda.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Powertools `Logger(service=...)` of every function of the workload; the function name tells them apart.
+SERVICE_NAME: Final = "lwk-destinations"
+
+# --- Environment variables the stack sets and `config.load_config` reads -------------------------
+KEPT_FAILURES_QUEUE_URL_ENV: Final = "FAILED_REQUESTS_QUEUE_URL"
+
+# --- Handler entries (`lwk_destinations.handlers.<name>`) ---------------------------------------
+HANDLER_MODULE: Final = "lwk_destinations.handlers"
+WORKER_HANDLER: Final = f"{HANDLER_MODULE}.worker"
+SUCCESS_HANDLER: Final = f"{HANDLER_MODULE}.success"
+FAILURE_HANDLER: Final = f"{HANDLER_MODULE}.failure"
+
+# --- Record kinds: `requestContext.condition` of Lambda's invocation records ---------------------
+SUCCESS: Final = "Success"
+RETRIES_EXHAUSTED: Final = "RetriesExhausted"
+EVENT_AGE_EXCEEDED: Final = "EventAgeExceeded"
+
+# --- Bounds of the settings (kit.destinations.*): Lambda's own for asynchronous invocation -------
+MAX_RETRY_ATTEMPTS_RANGE: Final = (0, 2)
+DEFAULT_MAX_RETRY_ATTEMPTS: Final = 2
+MAX_EVENT_AGE_SECONDS_RANGE: Final = (60, 21600)
+DEFAULT_MAX_EVENT_AGE_SECONDS: Final = 3600
+FAILED_QUEUE_DEPTH_ALARM_RANGE: Final = (1, 100000)
+DEFAULT_FAILED_QUEUE_DEPTH_ALARM: Final = 1
+
+# --- The kept-failures queue --------------------------------------------------------------------
+# SQS's longest retention: failed requests wait for a person to look at them.
+KEPT_RETENTION_DAYS: Final = 14
+# Receives (listings, refused replays) before a kept failure moves to the dead-letter queue.
+MAX_RECEIVES_BEFORE_DLQ: Final = 10
+# Message attributes of a kept failure, to tell failures apart without reading bodies.
+CONDITION_ATTRIBUTE: Final = "condition"
+ERROR_TYPE_ATTRIBUTE: Final = "errorType"

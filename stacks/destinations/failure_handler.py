@@ -1,0 +1,35 @@
+"""The on-failure destination function."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.destinations.contract import contract
+from stacks.destinations.kept_failures import KeptFailures
+from stacks.settings.common import CommonSettings
+from stacks.shared.kit_function import KitFunction
+
+
+class FailureHandler(KitFunction):
+    """`lwk_destinations.handlers.failure`: keeps each failed request in the kept-failures queue.
+
+    May send to that queue (and use its key for it) and nothing else; a record it cannot process
+    goes, after Lambda's retries, to the queue's dead-letter queue.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, common: CommonSettings, code: lambda_.Code, kept: KeptFailures
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            common=common,
+            workload="destinations",
+            code=code,
+            handler=contract.FAILURE_HANDLER,
+            environment={contract.KEPT_FAILURES_QUEUE_URL_ENV: kept.queue.queue_url},
+            description="On-failure destination of the worker: keeps the failed request for replay",
+        )
+        kept.grant_keep(self)
+        kept.send_async_failures_of(self)

@@ -1,0 +1,66 @@
+"""The Lambda Destinations stack: wires the workload's constructs, nothing else.
+
+worker (alias `live`) --Success--> success handler (logs, summarises)
+                      --RetriesExhausted / EventAgeExceeded--> failure handler --> kept-failures queue
+                                                                         replay command <--'
+Both destinations are Lambda functions wired directly on the worker alias's event-invoke config
+(no EventBridge rule in between). The destination handlers' own failures go to the dead-letter
+queue of the kept-failures queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.destinations.alarms import DestinationsAlarms
+from stacks.destinations.failure_handler import FailureHandler
+from stacks.destinations.kept_failures import KeptFailures
+from stacks.destinations.replay_policy import ReplayPolicy
+from stacks.destinations.settings import DestinationsSettings
+from stacks.destinations.success_handler import SuccessHandler
+from stacks.destinations.worker import WORKLOAD, Worker
+from stacks.settings.common import CommonSettings
+from stacks.shared.bundling import python_code
+
+
+class DestinationsStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, common: CommonSettings, settings: DestinationsSettings, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        code = python_code(WORKLOAD)
+        kept = KeptFailures(self, "KeptFailures")
+        worker = Worker(self, "Worker", common=common, code=code)
+        success = SuccessHandler(self, "SuccessHandler", common=common, code=code, kept=kept)
+        failure = FailureHandler(self, "FailureHandler", common=common, code=code, kept=kept)
+        worker_alias = worker.route_outcomes(
+            on_success=success.add_live_alias(), on_failure=failure.add_live_alias(), settings=settings
+        )
+        alarms = DestinationsAlarms(
+            self,
+            "Alarms",
+            email=common.alarm_email,
+            kept=kept,
+            worker_alias=worker_alias,
+            failed_threshold=settings.failed_queue_depth_alarm,
+        )
+        replay_policy = ReplayPolicy(self, "ReplayPolicy", kept=kept, worker_alias=worker_alias)
+
+        outputs = {
+            "WorkerAliasArn": (worker_alias.function_arn, "Invoke this (--invocation-type Event); replay --function"),
+            "WorkerFunctionName": (worker.function.function_name, "The worker function"),
+            "FailedRequestsQueueUrl": (kept.queue.queue_url, "Kept failed requests; replay --queue-url"),
+            "DeadLetterQueueUrl": (kept.dead_letter_queue.queue_url, "Unprocessable records, over-received kept failures"),
+            "ReplayPolicyArn": (replay_policy.managed_policy_arn, "Managed policy for the replay command"),
+            "AlarmTopicArn": (alarms.topic.topic.topic_arn, "Where the workload's alarms publish"),
+        }
+        for output_id, (value, description) in outputs.items():
+            cdk.CfnOutput(self, output_id, value=value, description=description)
+
+        self.worker = worker
+        self.worker_alias: lambda_.Alias = worker_alias
+        self.kept = kept

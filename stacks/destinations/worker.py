@@ -1,0 +1,60 @@
+"""The worker function and how Lambda routes its asynchronous outcomes."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from constructs import Construct
+
+from stacks.destinations.contract import contract
+from stacks.destinations.settings import DestinationsSettings
+from stacks.settings.common import CommonSettings
+from stacks.shared.kit_function import KitFunction
+from stacks.shared.nag import acknowledge
+
+WORKLOAD = "destinations"
+
+
+class Worker(KitFunction):
+    """The example job (`lwk_destinations.handlers.worker`), with the kit function's defaults.
+
+    Its construct id must stay "Worker": its log group is /lwk/<stage>/destinations/worker, the one
+    the log export workload exports by default. `route_outcomes` publishes the alias `live` and puts
+    the event-invoke config on it.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, common: CommonSettings, code: lambda_.Code) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            common=common,
+            workload=WORKLOAD,
+            code=code,
+            handler=contract.WORKER_HANDLER,
+            environment={},
+            description="Example job, invoked asynchronously; Lambda routes its outcome to a destination",
+        )
+        acknowledge(
+            self.function,
+            "Serverless::Serverless-LambdaDLQ",
+            "The worker's failed events go to its on-failure destination (the failure handler, which keeps "
+            "them in an encrypted queue with the error); a dead-letter queue would hold a second copy without it.",
+        )
+
+    def route_outcomes(
+        self, *, on_success: lambda_.IFunction, on_failure: lambda_.IFunction, settings: DestinationsSettings
+    ) -> lambda_.Alias:
+        """Publish `live` and send its outcomes to the two destinations (Lambda functions, wired directly).
+
+        Destinations should be aliases: the worker's role may then invoke exactly those published
+        versions, not every version of the functions (`<arn>:*`).
+        """
+        alias = self.add_live_alias()
+        alias.configure_async_invoke(
+            on_success=destinations.LambdaDestination(on_success, response_only=False),
+            on_failure=destinations.LambdaDestination(on_failure, response_only=False),
+            retry_attempts=settings.max_retry_attempts,
+            max_event_age=cdk.Duration.seconds(settings.max_event_age_seconds),
+        )
+        return alias
