@@ -21,13 +21,11 @@ from typing import Any, Protocol
 import aws_cdk as cdk
 from constructs import Construct
 
-from stacks.custom_runtime import CustomRuntimeStack
+from stacks.custom_runtime import CustomRuntimeStack, read_custom_runtime
 from stacks.destinations import DestinationsStack, read_destinations
 from stacks.durable_etl import DurableEtlStack, read_durable_etl
-from stacks.log_export import LogExportStack
+from stacks.log_export import LogExportStack, read_log_export
 from stacks.settings.common import CommonSettings
-from stacks.settings.custom_runtime import read_custom_runtime
-from stacks.settings.log_export import read_log_export
 from stacks.settings.reader import SettingsReader
 
 KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*"

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .common import CommonSettings, read_common
-from .custom_runtime import CustomRuntimeSettings
-from .log_export import LogExportSettings
 from .reader import SettingsError, SettingsReader
 
 if TYPE_CHECKING:
+    from stacks.custom_runtime.settings import CustomRuntimeSettings
     from stacks.destinations.settings import DestinationsSettings
     from stacks.durable_etl.settings import DurableEtlSettings
+    from stacks.log_export.settings import LogExportSettings
 
 CONTEXT_KEY = "kit"
 
@@ -93,6 +93,14 @@ def __getattr__(name: str) -> Any:
         from stacks.destinations.settings import DestinationsSettings
 
         return DestinationsSettings
+    if name == "LogExportSettings":
+        from stacks.log_export.settings import LogExportSettings
+
+        return LogExportSettings
+    if name == "CustomRuntimeSettings":
+        from stacks.custom_runtime.settings import CustomRuntimeSettings
+
+        return CustomRuntimeSettings
     raise AttributeError(name)
 
 

@@ -12,7 +12,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.custom_runtime import CustomRuntimeStack
-from stacks.settings import CommonSettings, CustomRuntimeSettings, SettingsError, settings_from_context
+from stacks.custom_runtime import CustomRuntimeSettings
+from stacks.settings import CommonSettings, SettingsError, settings_from_context
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.custom_runtime.layout import SOURCE_DIR
 
@@ -149,6 +150,14 @@ def test_a_handler_the_asset_lacks_fails_the_synth(handler: str, problem: str) -
     with pytest.raises(SettingsError) as raised:
         _stack_template(CustomRuntimeSettings(handler=handler, memory_mb=128, timeout_seconds=10))
     assert str(raised.value) == f"kit.customRuntime.handler: {problem}"
+
+
+def test_a_handler_the_asset_lacks_is_refused_when_the_settings_are_read() -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from_context({**cdk_json_context(), "kit.customRuntime.handler": "greeting.greet"})
+    assert str(raised.value) == (
+        'kit.customRuntime.handler: "greeting.greet": lambdas/custom_runtime/greeting.sh defines no function greet'
+    )
 
 
 @pytest.mark.parametrize(

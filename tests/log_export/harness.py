@@ -100,6 +100,16 @@ class TemplateResolver:
         return definition
 
 
+def lambda_context(function_name: str = "test-function") -> SimpleNamespace:
+    """What Powertools' inject_lambda_context reads of Lambda's context object."""
+    return SimpleNamespace(
+        function_name=function_name,
+        memory_limit_in_mb=256,
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
+        aws_request_id="00000000-0000-4000-8000-000000000000",
+    )
+
+
 @dataclass
 class Invocation:
     handler: str
@@ -146,7 +156,7 @@ def install_recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         environment = {**function.environment_vars, "AWS_REGION": function.region}
         with lock, mock.patch.dict("os.environ", environment):
             try:
-                result = handler(event, SimpleNamespace(function_name=function.function_name))
+                result = handler(event, lambda_context(function.function_name))
             except Exception as error:  # what the Python runtime reports for an unhandled exception
                 payload = {
                     "errorType": type(error).__name__,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -11,12 +13,22 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.logs import models as logs_models
 
-from log_exporter import aws, errors, handlers
-from log_exporter.months import Month
-from tests.log_export.harness import ACCOUNT, BUCKET, REGION, WRITE_TEST_OBJECT, ExportFaults, closed_months, export_prefix
+from lwk_log_export import aws, errors, handlers
+from lwk_log_export.months import Month
+from tests.log_export.harness import (
+    ACCOUNT,
+    BUCKET,
+    REGION,
+    WRITE_TEST_OBJECT,
+    ExportFaults,
+    closed_months,
+    export_prefix,
+    lambda_context,
+)
 
 GROUP = "/app/orders"
 OTHER_GROUP = "/app/payments"
+CONTEXT = lambda_context()
 RUN_START = {"runStartedAt": "2026-03-10T04:00:00+00:00"}
 MONTHS = ["2025-12", "2026-01", "2026-02"]  # the three closed months before March 2026
 
@@ -55,7 +67,7 @@ def start_task(group: str, month: str, status: str) -> str:
 
 
 def test_bucket_check_names_the_oldest_month_of_the_first_group(env: None) -> None:
-    assert handlers.bucket_check(RUN_START, None) == {
+    assert handlers.bucket_check(RUN_START, CONTEXT) == {
         "action": "export",
         "logGroup": GROUP,
         "month": MONTHS[0],
@@ -70,14 +82,14 @@ def test_bucket_check_ignores_the_write_test_object(env: None) -> None:
     s3.put_object(Bucket=BUCKET, Key=WRITE_TEST_OBJECT, Body=b"Permission Check Successful")
     s3.put_object(Bucket=BUCKET, Key=f"{export_prefix(GROUP, MONTHS[0])}/{WRITE_TEST_OBJECT}", Body=b"x")
 
-    assert handlers.bucket_check(RUN_START, None)["month"] == MONTHS[0]
+    assert handlers.bucket_check(RUN_START, CONTEXT)["month"] == MONTHS[0]
 
 
 def test_bucket_check_does_not_propose_a_month_under_way(env: None) -> None:
     start_task(GROUP, MONTHS[0], "RUNNING")
     start_task(GROUP, MONTHS[1], "PENDING")
 
-    result = handlers.bucket_check(RUN_START, None)
+    result = handlers.bucket_check(RUN_START, CONTEXT)
 
     assert (result["logGroup"], result["month"], result["underWay"]) == (GROUP, MONTHS[2], 2)
 
@@ -85,13 +97,13 @@ def test_bucket_check_does_not_propose_a_month_under_way(env: None) -> None:
 def test_bucket_check_records_a_completed_export_and_counts_it_done(env: None) -> None:
     task_id = start_task(GROUP, MONTHS[0], "COMPLETED")
 
-    result = handlers.bucket_check(RUN_START, None)
+    result = handlers.bucket_check(RUN_START, CONTEXT)
 
     assert (result["month"], result["recorded"]) == (MONTHS[1], 1)
     record = boto3.client("s3").get_object(Bucket=BUCKET, Key=f"{export_prefix(GROUP, MONTHS[0])}/_export-completed.json")
     assert b'"taskId": "' + task_id.encode() in record["Body"].read()
     # Recorded once: a second check finds the record and writes nothing.
-    assert handlers.bucket_check(RUN_START, None)["recorded"] == 0
+    assert handlers.bucket_check(RUN_START, CONTEXT)["recorded"] == 0
 
 
 def test_bucket_check_exports_again_a_month_whose_export_failed_or_was_partial(env: None) -> None:
@@ -104,7 +116,7 @@ def test_bucket_check_exports_again_a_month_whose_export_failed_or_was_partial(e
         destinationPrefix=export_prefix(GROUP, MONTHS[1]),
     )  # fmt: skip
 
-    result = handlers.bucket_check(RUN_START, None)
+    result = handlers.bucket_check(RUN_START, CONTEXT)
 
     assert (result["month"], result["remaining"], result["recorded"]) == (MONTHS[0], 6, 0)
 
@@ -115,8 +127,8 @@ def test_bucket_check_says_fin_when_every_closed_month_is_recorded_never_the_cur
             start_task(group, month, "COMPLETED")
 
     # March 2026, the run's own month, is never proposed although nothing of it is exported.
-    assert handlers.bucket_check(RUN_START, None) == {"action": "fin", "remaining": 0, "underWay": 0, "recorded": 6}
-    assert handlers.bucket_check(RUN_START, None)["recorded"] == 0
+    assert handlers.bucket_check(RUN_START, CONTEXT) == {"action": "fin", "remaining": 0, "underWay": 0, "recorded": 6}
+    assert handlers.bucket_check(RUN_START, CONTEXT)["recorded"] == 0
 
 
 @pytest.mark.parametrize(
@@ -130,21 +142,21 @@ def test_bucket_check_says_fin_when_every_closed_month_is_recorded_never_the_cur
 )
 def test_bucket_check_refuses_bad_input_and_changes_nothing(env: None, event: Any, message: str) -> None:
     with pytest.raises(errors.InvalidRequest, match=message):
-        handlers.bucket_check(event, None)
+        handlers.bucket_check(event, CONTEXT)
     assert keys() == []
 
 
 def test_bucket_check_refuses_a_broken_configuration(env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_GROUPS", "/app/orders")
-    with pytest.raises(errors.ConfigurationError, match="LOG_GROUPS"):
-        handlers.bucket_check(RUN_START, None)
+    with pytest.raises(errors.ConfigError, match="LOG_GROUPS"):
+        handlers.bucket_check(RUN_START, CONTEXT)
 
 
 # --- logs_export -----------------------------------------------------------------------------------
 
 
 def test_logs_export_creates_the_task_of_that_month_under_its_prefix(env: None) -> None:
-    result = handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, None)
+    result = handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, CONTEXT)
 
     (task,) = tasks()
     assert task["taskId"] == result["taskId"]
@@ -176,7 +188,7 @@ def test_logs_export_refuses_bad_input_and_changes_nothing(
     elif event.get("month") == "future":
         event = {**event, "month": str(now.shifted(2))}
     with pytest.raises(error, match=message):
-        handlers.logs_export(event, None)
+        handlers.logs_export(event, CONTEXT)
     assert tasks() == []
     assert keys() == []
 
@@ -184,7 +196,7 @@ def test_logs_export_refuses_bad_input_and_changes_nothing(
 def test_logs_export_names_a_log_group_that_does_not_exist(env: None) -> None:
     boto3.client("logs").delete_log_group(logGroupName=OTHER_GROUP)
     with pytest.raises(errors.LogGroupNotFound, match=f"'{OTHER_GROUP}' does not exist"):
-        handlers.logs_export({"logGroup": OTHER_GROUP, "month": "2026-02"}, None)
+        handlers.logs_export({"logGroup": OTHER_GROUP, "month": "2026-02"}, CONTEXT)
     assert tasks() == []
 
 
@@ -192,7 +204,7 @@ def test_logs_export_lets_limit_exceeded_through_after_one_call(env: None, expor
     export_faults.queue = ["limit"] * 10
 
     with pytest.raises(errors.LimitExceededException, match="one at a time"):
-        handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, None)
+        handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, CONTEXT)
 
     assert export_faults.create_calls == 1
 
@@ -213,7 +225,7 @@ def test_a_default_logs_client_would_retry_limit_exceeded_itself(env: None, expo
 
 @pytest.mark.parametrize("status", ["PENDING", "RUNNING", "COMPLETED"])
 def test_export_status_reports_the_status(env: None, status: str) -> None:
-    assert handlers.export_status({"taskId": start_task(GROUP, "2026-01", status)}, None) == {"code": status}
+    assert handlers.export_status({"taskId": start_task(GROUP, "2026-01", status)}, CONTEXT) == {"code": status}
 
 
 @pytest.mark.parametrize(
@@ -224,7 +236,7 @@ def test_export_status_raises_with_the_status_when_the_task_ended_badly(
 ) -> None:
     task_id = start_task(GROUP, "2026-01", status)
     with pytest.raises(error, match=f"{task_id} of {GROUP} to s3://{BUCKET}/app/orders/2026-01/ ended {status}"):
-        handlers.export_status({"taskId": task_id}, None)
+        handlers.export_status({"taskId": task_id}, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -237,14 +249,14 @@ def test_export_status_raises_with_the_status_when_the_task_ended_badly(
 )
 def test_export_status_refuses_bad_input(env: None, event: dict[str, Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
-        handlers.export_status(event, None)
+        handlers.export_status(event, CONTEXT)
 
 
 # --- months ----------------------------------------------------------------------------------------
 
 
 def test_closed_months_cross_the_year_and_leave_out_the_current_month() -> None:
-    from log_exporter.months import closed_months as handler_months
+    from lwk_log_export.months import closed_months as handler_months
 
     assert [str(m) for m in handler_months(Month(2026, 2), 3)] == ["2025-11", "2025-12", "2026-01"]
     now = datetime(2026, 2, 1, 0, 0, tzinfo=UTC)
@@ -255,3 +267,32 @@ def test_a_leap_february_covers_29_days_to_the_last_millisecond() -> None:
     start, end = Month(2028, 2).time_range_ms()
     assert end - start + 1 == 29 * 24 * 3600 * 1000
     assert datetime.fromtimestamp((end + 1) / 1000, UTC) == datetime(2028, 3, 1, tzinfo=UTC)
+
+
+# --- contract and logging --------------------------------------------------------------------------
+
+
+def test_the_error_the_retry_matches_is_the_one_the_handler_raises() -> None:
+    from lwk_log_export import contract
+
+    assert errors.LimitExceededException.__name__ == contract.LIMIT_EXCEEDED
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """What the handlers' Powertools logger writes (to stdout, which Lambda sends to the log group)."""
+    buffer = io.StringIO()
+    previous = handlers.logger.registered_handler.setStream(buffer)
+    yield buffer
+    handlers.logger.registered_handler.setStream(previous)
+
+
+def test_every_log_line_is_json_with_the_service_name_and_request_id(env: None, log_output: io.StringIO) -> None:
+    from lwk_log_export import contract
+
+    handlers.bucket_check(RUN_START, CONTEXT)
+
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["bucket check"]
+    assert lines[0]["service"] == contract.SERVICE_NAME == "lwk-log-export"
+    assert lines[0]["function_request_id"] == CONTEXT.aws_request_id

@@ -10,7 +10,8 @@ from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from log_exporter.layout import COMPLETION_RECORD, group_prefix
+from lwk_log_export.contract import COMPLETION_RECORD
+from lwk_log_export.contract import export_prefix as group_prefix
 from tests.conftest import cdk_json_context
 from tests.log_export.harness import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
 
@@ -254,6 +255,20 @@ def test_only_logs_export_may_create_export_tasks_and_only_of_the_configured_gro
 def test_no_handler_may_read_exported_logs(template: dict[str, Any]) -> None:
     granted = json.dumps([role_statements(template, f"Handlers{name}") for name in ("BucketCheck", "LogsExport", "ExportStatus")])
     assert "s3:GetObject" not in granted and '"s3:*"' not in granted and "s3:Get" not in granted
+
+
+def test_every_handler_string_names_a_function_of_the_package(template: dict[str, Any]) -> None:
+    import importlib
+
+    from lwk_log_export import contract
+
+    handlers = sorted(f["Properties"]["Handler"] for f in resources_of_type(template, "AWS::Lambda::Function").values())
+    assert handlers == sorted(
+        [contract.BUCKET_CHECK_HANDLER, contract.LOGS_EXPORT_HANDLER, contract.EXPORT_STATUS_HANDLER]
+    )
+    for handler in handlers:
+        module, _, name = handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), handler
 
 
 def test_handlers_get_their_settings_from_the_template(two_group_template: dict[str, Any]) -> None:

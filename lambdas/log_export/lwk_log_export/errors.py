@@ -44,5 +44,6 @@ class ExportTaskCancelled(LogExportError):
     """The export task ended with status CANCELLED."""
 
 
-class ConfigurationError(LogExportError):
+class ConfigError(LogExportError):
     """The function's environment does not hold a valid configuration (a deployment fault)."""
+

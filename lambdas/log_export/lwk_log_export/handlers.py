@@ -3,28 +3,33 @@
 bucket_check  -> {"action": "export", "logGroup", "month", ...} or {"action": "fin", ...}
 logs_export   -> {"taskId", "logGroup", "month", "destination", "from", "to"}
 export_status -> {"code": "PENDING" | "RUNNING" | "PENDING_CANCEL" | "COMPLETED"}; raises on FAILED / CANCELLED
+
+The logs carry task ids, log group names (configured), months, counts and outcomes: never event content.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from . import aws
-from .config import ExporterConfig
+from .config import load_config
+from .contract import SERVICE_NAME
 from .errors import ExportTaskCancelled, ExportTaskFailed
 from .inputs import ExportRequest, required_string, run_started_at
 from .months import Month, closed_months
 from .planning import CANCELLED, FAILED, Slot, plan_exports
 
-logger = logging.getLogger(__name__)
-logger.setLevel(logging.INFO)
+logger = Logger(service=SERVICE_NAME)
 
 
+@logger.inject_lambda_context(clear_state=True)
 def bucket_check(event: Any, context: Any) -> dict[str, Any]:
     """Records completed exports, then names the next (log group, month) to export, or says `fin`."""
-    config = ExporterConfig.from_environment()
+    config = load_config(os.environ)
     months = closed_months(Month.of(run_started_at(event)), config.months_back)
     s3 = aws.s3_client()
     recorded = {
@@ -50,13 +55,16 @@ def bucket_check(event: Any, context: Any) -> dict[str, Any]:
     return {"action": "export", "logGroup": following.log_group, "month": str(following.month), **summary}
 
 
+@logger.inject_lambda_context(clear_state=True)
 def logs_export(event: Any, context: Any) -> dict[str, Any]:
     """Starts the CloudWatch Logs export task of one closed month of one configured log group."""
-    config = ExporterConfig.from_environment()
+    config = load_config(os.environ)
     request = ExportRequest.parse(event, configured_groups=config.log_groups, now=datetime.now(UTC))
     task_id, from_ms, to_ms = aws.start_export(aws.logs_client(retries=False), config.bucket, request)
     prefix = Slot(request.log_group, request.month).prefix
-    logger.info("export task created", extra={"taskId": task_id, "logGroup": request.log_group, "month": str(request.month)})
+    logger.info(
+        "export task created", extra={"taskId": task_id, "logGroup": request.log_group, "month": str(request.month)}
+    )
     return {
         "taskId": task_id,
         "logGroup": request.log_group,
@@ -67,11 +75,13 @@ def logs_export(event: Any, context: Any) -> dict[str, Any]:
     }
 
 
+@logger.inject_lambda_context(clear_state=True)
 def export_status(event: Any, context: Any) -> dict[str, str]:
     """Reports an export task's status; a task that ended FAILED or CANCELLED raises, naming the status."""
     task_id = required_string(event, "taskId", "an export task id")
     task = aws.describe_export_task(aws.logs_client(), task_id)
     where = f"export task {task.task_id} of {task.log_group} to s3://{task.destination}/{task.destination_prefix}/"
+    logger.info("export task status", extra={"taskId": task.task_id, "status": task.status})
     if task.status == FAILED:
         raise ExportTaskFailed(f"{where} ended FAILED: {task.status_message}")
     if task.status == CANCELLED:

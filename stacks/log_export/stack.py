@@ -7,14 +7,13 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from stacks.log_export_constructs import (
-    ExportBucket,
-    ExportHandlers,
-    ExportStateMachine,
-    MonthlySchedule,
-    NoticeTopic,
-)
-from stacks.settings import CommonSettings, LogExportSettings
+from stacks.log_export.export_bucket import ExportBucket
+from stacks.log_export.export_handlers import ExportHandlers
+from stacks.log_export.export_state_machine import ExportStateMachine
+from stacks.log_export.monthly_schedule import MonthlySchedule
+from stacks.log_export.notice_topic import NoticeTopic
+from stacks.log_export.settings import LogExportSettings
+from stacks.settings.common import CommonSettings
 from stacks.shared.alarm_topic import AlarmTopic
 
 

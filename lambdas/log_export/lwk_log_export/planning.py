@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .layout import destination_prefix
+from .contract import month_prefix
 from .months import Month
 
 # DescribeExportTasks status codes. An active task will still write under its prefix.
@@ -38,7 +38,7 @@ class Slot:
 
     @property
     def prefix(self) -> str:
-        return destination_prefix(self.log_group, self.month)
+        return month_prefix(self.log_group, str(self.month))
 
     def covered_by(self, task: ExportTask) -> bool:
         """True if `task` exported exactly this log group and month (not a part or another range)."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .common import APP_NAME
-from .reader import SettingsReader
+from stacks.log_export.lambda_contract import contract
+from stacks.settings.common import APP_NAME, EMAIL_PATTERN
+from stacks.settings.reader import SettingsReader
 
-LOG_GROUP_CHARACTER = r"[\.\-_/#A-Za-z0-9]"
-LOG_GROUP_PATTERN = LOG_GROUP_CHARACTER + "{1,512}"
+LOG_GROUP_PATTERN = f"{contract.LOG_GROUP_CHARACTER}{{1,{contract.LOG_GROUP_MAX_LENGTH}}}"
 # `{stage}` in a log group name stands for kit.stage, so the default follows `-c kit.stage=prod`.
 STAGE_PLACEHOLDER = "{stage}"
 
@@ -35,7 +35,9 @@ def read_log_export(reader: SettingsReader, *, stage: str) -> LogExportSettings:
     schedule = reader.child("schedule")
     settings = LogExportSettings(
         log_groups=_log_groups(reader, stage),
-        months_back=reader.integer("monthsBack", minimum=1, maximum=24, default=3),
+        months_back=reader.integer(
+            "monthsBack", minimum=contract.MONTHS_BACK_MIN, maximum=contract.MONTHS_BACK_MAX, default=3
+        ),
         max_exports_per_run=reader.integer("maxExportsPerRun", minimum=1, maximum=480, default=24),
         # Only one export task may run per account at a time: LimitExceededException is retried.
         retry_interval_seconds=retry.integer("intervalSeconds", minimum=1, maximum=3600, default=60),
@@ -52,7 +54,7 @@ def read_log_export(reader: SettingsReader, *, stage: str) -> LogExportSettings:
             default="cron(0 3 2 * ? *)",
         ),
         notification_email=reader.optional_string(
-            "notificationEmail", pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", meaning="an e-mail address"
+            "notificationEmail", pattern=EMAIL_PATTERN, meaning="an e-mail address"
         ),
     )
     retry.done()
@@ -61,24 +63,23 @@ def read_log_export(reader: SettingsReader, *, stage: str) -> LogExportSettings:
     return settings
 
 
-def export_prefix(log_group: str) -> str:
-    """The S3 key prefix a log group's exports go under (lambdas/log_export/log_exporter/layout.py)."""
-    return log_group.lstrip("/")
-
-
 def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
     written = reader.string_list(
         "logGroups",
-        pattern=rf"(?:{LOG_GROUP_CHARACTER}|{re.escape(STAGE_PLACEHOLDER)})+",
+        pattern=rf"(?:{contract.LOG_GROUP_CHARACTER}|{re.escape(STAGE_PLACEHOLDER)})+",
         meaning="CloudWatch Logs log group names ({stage} stands for kit.stage)",
         min_items=1,
-        max_items=20,
+        max_items=contract.MAX_LOG_GROUPS,
         default=[f"/{APP_NAME}/{STAGE_PLACEHOLDER}/destinations/worker"],
     )
     groups = tuple(group.replace(STAGE_PLACEHOLDER, stage) for group in written)
     for group in groups:
         if not re.fullmatch(LOG_GROUP_PATTERN, group):
-            raise reader.fail("logGroups", list(written), f"a list of log group names ({group!r} is longer than 512)")
+            raise reader.fail(
+                "logGroups",
+                list(written),
+                f"a list of log group names ({group!r} is longer than {contract.LOG_GROUP_MAX_LENGTH})",
+            )
     if len(set(groups)) != len(groups):
         raise reader.fail("logGroups", list(written), f"a list of distinct log groups once {{stage}} is {stage!r}")
     return groups
@@ -88,13 +89,13 @@ def _refuse_shared_prefixes(reader: SettingsReader, log_groups: tuple[str, ...])
     # "/app" and "app" are two log groups but would export into the same S3 prefix.
     seen: dict[str, str] = {}
     for group in log_groups:
-        if not export_prefix(group):
+        if not contract.export_prefix(group):
             raise reader.fail("logGroups", list(log_groups), f"a list of log group names ({group!r} is only slashes)")
-        other = seen.setdefault(export_prefix(group), group)
+        other = seen.setdefault(contract.export_prefix(group), group)
         if other != group:
             raise reader.fail(
                 "logGroups",
                 list(log_groups),
                 f"a list of log groups with distinct S3 prefixes ({other!r} and {group!r} both export to "
-                f"{export_prefix(group)!r}/)",
+                f"{contract.export_prefix(group)!r}/)",
             )

@@ -17,7 +17,7 @@ from .errors import (
     LogGroupNotFound,
 )
 from .inputs import ExportRequest
-from .layout import COMPLETION_RECORD, destination_prefix
+from .contract import COMPLETION_RECORD, LIMIT_EXCEEDED, month_prefix
 from .planning import ExportTask, Slot
 
 # botocore counts LimitExceededException as throttling and retries it by itself: the export task
@@ -74,7 +74,7 @@ def describe_export_task(logs: BaseClient, task_id: str) -> ExportTask:
 def start_export(logs: BaseClient, bucket: str, request: ExportRequest) -> tuple[str, int, int]:
     """Create the export task for one log group and month; returns (task id, from ms, to ms)."""
     from_ms, to_ms = request.month.time_range_ms()
-    prefix = destination_prefix(request.log_group, request.month)
+    prefix = month_prefix(request.log_group, str(request.month))
     try:
         response = logs.create_export_task(
             taskName=f"lwk-{request.month}-{prefix.replace('/', '-')}"[:512],
@@ -86,7 +86,7 @@ def start_export(logs: BaseClient, bucket: str, request: ExportRequest) -> tuple
         )
     except ClientError as error:
         code, message = _error_code(error), error.response.get("Error", {}).get("Message", "")
-        if code == "LimitExceededException":
+        if code == LIMIT_EXCEEDED:
             raise LimitExceededException(
                 f"CloudWatch Logs runs another export task in this account (one at a time): {message}"
             ) from None

@@ -1,0 +1,96 @@
+"""The bucket CloudWatch Logs exports land in, and the grants on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.log_export.lambda_contract import contract
+from stacks.shared.private_bucket import PrivateBucket
+
+
+class ExportBucket(Construct):
+    """The bucket exports land in: a PrivateBucket (SSE-S3, TLS only, versioned, access-logged) whose
+    objects move to Glacier Instant Retrieval after `archive_after_days`.
+
+    Its policy lets CloudWatch Logs (`logs.<region>.amazonaws.com`), acting for one of this account's
+    log groups in this region, read the bucket ACL and put objects under the configured log groups'
+    prefixes with the `bucket-owner-full-control` ACL. The `grant_*` methods give the handlers the rest.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, log_groups: Sequence[str], archive_after_days: int
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.prefixes = [contract.export_prefix(group) for group in log_groups]
+        self.bucket = PrivateBucket(
+            self,
+            "Storage",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ArchiveOldExports",
+                    transitions=[
+                        s3.Transition(
+                            # Millisecond reads (Athena, a download) at about a sixth of Standard's price.
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=cdk.Duration.days(archive_after_days),
+                        )
+                    ],
+                )
+            ],
+        ).bucket
+        stack = cdk.Stack.of(self)
+        logs_service = iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")
+        # Confused-deputy guard: only exports of the configured log groups of this account may use it
+        # (the log-group ARN in both of its spellings, with and without the trailing ":*").
+        group_arns = [
+            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}" for group in log_groups
+        ]
+        from_own_log_groups = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": [form for arn in group_arns for form in (arn, f"{arn}:*")]},
+        }
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsAclCheck",
+                principals=[logs_service],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.bucket.bucket_arn],
+                conditions=from_own_log_groups,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsExportWrite",
+                principals=[logs_service],
+                actions=["s3:PutObject"],
+                # An export writes only under its destination prefix, its write test included.
+                resources=self._export_objects(),
+                conditions={
+                    **from_own_log_groups,
+                    # Ownership is BUCKET_OWNER_ENFORCED (ACLs off), which still accepts this one canned
+                    # ACL; CloudWatch Logs sends it, so the condition holds and refuses any other writer.
+                    "StringEquals": {**from_own_log_groups["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+                },
+            )
+        )
+
+    def _export_objects(self, suffix: str = "*") -> list[str]:
+        return [self.bucket.arn_for_objects(f"{prefix}/{suffix}") for prefix in self.prefixes]
+
+    def grant_export_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """PutObject under the log groups' prefixes: CreateExportTask checks its caller may write there."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["s3:PutObject"], resource_arns=self._export_objects())
+
+    def grant_completion_records(self, grantee: iam.IGrantable) -> None:
+        """See which keys exist and write the months' completion records; never read exported logs."""
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[self.bucket.bucket_arn])
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:PutObject"],
+            resource_arns=self._export_objects(f"*/{contract.COMPLETION_RECORD}"),
+        )
