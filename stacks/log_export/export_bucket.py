@@ -9,8 +9,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.log_export.lambda_contract import contract
+from stacks.shared.contracts import load_contract
 from stacks.shared.private_bucket import PrivateBucket
+
+contract = load_contract("log-export")
 
 
 class ExportBucket(Construct):

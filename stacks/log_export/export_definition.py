@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.log_export.lambda_contract import contract
+from stacks.shared.contracts import load_contract
 from stacks.log_export.settings import LogExportSettings
+
+contract = load_contract("log-export")
 
 # Placeholders of the definition, filled by CloudFormation (DefinitionSubstitutions). A Resource that
 # is one whole placeholder keeps the definition a plain string that cfn-lint and asl-validator can read.

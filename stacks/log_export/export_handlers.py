@@ -10,12 +10,14 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.log_export.export_bucket import ExportBucket
-from stacks.log_export.lambda_contract import contract
+from stacks.shared.contracts import load_contract
 from stacks.log_export.settings import LogExportSettings
 from stacks.settings.common import CommonSettings
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction
 from stacks.shared.nag import acknowledge, logical_id, nag_text
+
+contract = load_contract("log-export")
 
 WORKLOAD = "log-export"
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stacks.log_export.lambda_contract import contract
+from stacks.shared.contracts import load_contract
 from stacks.settings.common import APP_NAME, EMAIL_PATTERN
 from stacks.settings.reader import SettingsReader
+
+contract = load_contract("log-export")
 
 LOG_GROUP_PATTERN = f"{contract.LOG_GROUP_CHARACTER}{{1,{contract.LOG_GROUP_MAX_LENGTH}}}"
 # `{stage}` in a log group name stands for kit.stage, so the default follows `-c kit.stage=prod`.
