@@ -1,0 +1,20 @@
+"""The destination handlers' real AWS calls, recorded while the synthesized stack's async path runs in
+moto (a success and a failure kept for replay), each proved allowed for the calling function's role,
+with the kept-failures queue's key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from support.iam.recorder import AwsCallRecorder, function_environments
+from tests.destinations.conftest import aws, deployed  # noqa: F401 - the workload's fixtures
+from tests.permissions.handler_calls import prove_calls_allowed
+
+
+def test_every_call_of_the_destination_handlers_is_allowed(deployed: Any, kit_templates: dict[str, Any]) -> None:  # noqa: F811
+    with AwsCallRecorder(function_environments(kit_templates)) as calls:
+        deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": True, "orderId": "o-1"})
+        deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": False, "orderId": "o-2"})
+        deployed.lambda_async.run_pending()
+    edges = prove_calls_allowed(calls.calls, kit_templates)
+    assert {(e.action, e.resource.split(":")[2]) for e in edges} >= {("sqs:SendMessage", "sqs"), ("kms:GenerateDataKey", "kms")}
