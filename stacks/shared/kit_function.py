@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.settings import CommonSettings
+from stacks.shared.bundling import lambda_architecture
 from stacks.shared.kit_log_group import KitLogGroup, log_retention
 from stacks.shared.nag import acknowledge, logical_id
 
@@ -63,7 +64,7 @@ class KitFunction(Construct):
             self,
             "Function",
             runtime=runtime,
-            architecture=lambda_.Architecture.ARM_64,
+            architecture=lambda_architecture(),
             code=code,
             handler=handler,
             description=description,
