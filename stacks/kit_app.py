@@ -8,7 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from stacks.settings import KitSettings, settings_from_context
+from stacks.settings import KitSettings, check_context_depth, settings_from_context
 from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import add_nag_checks
 from stacks.workloads import WORKLOADS
@@ -45,6 +45,7 @@ def create_app(
 
     Under the CLI the context (cdk.json and `-c`) arrives by itself; tests pass `context`.
     """
+    check_context_depth(context)
     app = cdk.App(
         outdir=outdir,
         context=dict(context) if context is not None else None,

@@ -8,7 +8,6 @@ from stacks.settings.reader import SettingsReader
 
 from .contract import contract
 
-SCHEDULE_PATTERN = r"(cron|rate|at)\(.+\)"
 # The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
 LONGEST_OFF_PEAK_WAIT_HOURS = 25
 
@@ -47,12 +46,7 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
         time_zone=reader.time_zone("timeZone", default="UTC"),
         map_concurrency=_bounded(reader, "mapConcurrency", contract.MAP_CONCURRENCY, default=4),
         schedule_enabled=schedule.boolean("enabled", default=False),
-        schedule_expression=schedule.string(
-            "expression",
-            pattern=SCHEDULE_PATTERN,
-            meaning="an EventBridge Scheduler expression: cron(...), rate(...) or at(...)",
-            default="cron(0 22 * * ? *)",
-        ),
+        schedule_expression=schedule.schedule_expression("expression", one_time=True, default="cron(0 22 * * ? *)"),
         schedule_dataset_id=schedule.string(
             "datasetId",
             pattern=contract.DATASET_ID_PATTERN,

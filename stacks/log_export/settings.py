@@ -49,12 +49,7 @@ def read_log_export(reader: SettingsReader, *, stage: str) -> LogExportSettings:
         max_polls=reader.integer("maxPolls", minimum=1, maximum=1000, default=120),
         archive_after_days=reader.integer("archiveAfterDays", minimum=30, maximum=3650, default=90),
         schedule_enabled=schedule.boolean("enabled", default=True),
-        schedule_expression=schedule.string(
-            "expression",
-            pattern=r"cron\(.+\)|rate\(.+\)",
-            meaning="an EventBridge schedule expression: cron(...) or rate(...)",
-            default="cron(0 3 2 * ? *)",
-        ),
+        schedule_expression=schedule.schedule_expression("expression", one_time=False, default="cron(0 3 2 * ? *)"),
         notification_email=reader.optional_string(
             "notificationEmail", pattern=EMAIL_PATTERN, meaning="an e-mail address"
         ),

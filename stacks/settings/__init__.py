@@ -7,13 +7,23 @@ the command line with its dotted path: `npx cdk synth -c kit.logExport.monthsBac
 from __future__ import annotations
 
 import copy
-import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .common import CommonSettings, read_common
-from .reader import SettingsError, SettingsReader
+from .reader import (
+    MAX_DEPTH,
+    SettingsError,
+    SettingsReader,
+    depth_beyond,
+    depth_beyond_text,
+    parse_json_text,
+    shorten,
+    show,
+)
 
 if TYPE_CHECKING:
     from stacks.custom_runtime.settings import CustomRuntimeSettings
@@ -32,6 +42,7 @@ __all__ = [
     "KitSettings",
     "LogExportSettings",
     "SettingsError",
+    "check_context_depth",
     "settings_from_context",
 ]
 
@@ -56,28 +67,53 @@ class KitSettings:
         raise AttributeError(f"KitSettings has no attribute or workload {python_name!r}")
 
 
+# The CDK app hands its context to Python through jsii, recursively: a few hundred levels of nesting
+# end in a RecursionError (a few thousand: Node runs out of memory) before any setting is read. No
+# setting is nested more than MAX_DEPTH levels below `kit`, so anything twice as deep is refused first.
+CONTEXT_DEPTH_LIMIT = 2 * MAX_DEPTH
+# Where the CDK CLI puts the context: the environment, or a file when it is too large for that.
+_CONTEXT_SOURCES = ("CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV")
+
+
+def check_context_depth(context: Mapping[str, Any] | None = None) -> None:
+    """Refuse a CDK context (given, or the CLI's) nested deeper than any setting, before the app reads it."""
+    texts = [os.environ.get(_CONTEXT_SOURCES[0], "")]
+    if overflow := os.environ.get(_CONTEXT_SOURCES[1]):
+        try:
+            texts.append(Path(overflow).read_text())
+        except (OSError, UnicodeDecodeError):
+            pass  # the CDK app reports a context file it cannot read itself
+    if any(depth_beyond_text(text, CONTEXT_DEPTH_LIMIT) for text in texts) or (
+        context is not None and depth_beyond(context, CONTEXT_DEPTH_LIMIT)
+    ):
+        raise SettingsError(
+            f"the CDK context (cdk.json, -c values) is nested more than {CONTEXT_DEPTH_LIMIT} levels deep; "
+            f"no setting is nested more than {MAX_DEPTH} below {CONTEXT_KEY}"
+        )
+
+
 def _parse_cli_value(raw: Any) -> Any:
     # `-c key=value` hands every value over as a string; JSON gives numbers, booleans and lists back.
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+    return parse_json_text(raw) if isinstance(raw, str) else raw
 
 
 def _merge_overrides(context: Mapping[str, Any]) -> dict[str, Any]:
     base = _parse_cli_value(context.get(CONTEXT_KEY, {}))
     if not isinstance(base, Mapping):
-        raise SettingsError(f"{CONTEXT_KEY}: {json.dumps(base)} is not an object")
+        raise SettingsError(f"{CONTEXT_KEY}: {show(base)} is not an object")
+    if depth_beyond(base, MAX_DEPTH):
+        # Checked before the copy below, which would recurse as deep as the value goes.
+        raise SettingsError(f"{CONTEXT_KEY}: is nested more than {MAX_DEPTH} levels deep; no setting is")
     merged = copy.deepcopy(dict(base))
     for key in sorted(k for k in context if k.startswith(CONTEXT_KEY + ".")):
         *parents, leaf = key.split(".")[1:]
+        if len(parents) >= MAX_DEPTH:
+            raise SettingsError(f"{shorten(key)}: is nested more than {MAX_DEPTH} levels deep; no setting is")
         target = merged
         for part in parents:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
-                raise SettingsError(f"{key}: cannot override inside a value that is not an object")
+                raise SettingsError(f"{shorten(key)}: cannot override inside a value that is not an object")
         target[leaf] = _parse_cli_value(context[key])
     return merged
 

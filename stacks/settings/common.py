@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .reader import SettingsReader
@@ -12,6 +13,16 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # The kit's short name, the first part of every stack, log group and state machine name. A fork
 # renames it here (and in the log group names under cdk.json's kit.logExport.logGroups).
 APP_NAME = "lwk"
+
+# AWS's tag rules (the same on every resource the kit creates): keys of 1-128 and values of 0-256
+# letters, digits, spaces and _ . : / = + - @; neither may start with "aws:" in any case (reserved
+# for AWS); at most 50 tags on a resource, one of which is the kit's own `stage`.
+_NOT_RESERVED = r"(?![aA][wW][sS]:)"
+TAG_KEY_PATTERN = _NOT_RESERVED + r"[\w .:/=+@-]{1,128}"
+TAG_VALUE_PATTERN = _NOT_RESERVED + r"[\w .:/=+@-]{0,256}"
+KIT_TAG_KEYS = ("stage",)
+MAX_USER_TAGS = 50 - len(KIT_TAG_KEYS)
+TAG_TEXT = "{} to {} letters, digits, spaces or _ . : / = + - @, not starting with aws: (reserved for AWS)"
 
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 STAGE_PATTERN = r"[a-z][a-z0-9-]{0,14}"
@@ -53,10 +64,28 @@ def read_common(reader: SettingsReader) -> CommonSettings:
         stage=reader.string(
             "stage", pattern=STAGE_PATTERN, meaning="1 to 15 lowercase letters, digits or '-', starting with a letter"
         ),
-        tags=reader.string_map(
-            "tags", pattern=r"[\w .:/=+@-]{1,128}", meaning="an object of tag names to tag values", default={}
-        ),
+        tags=_tags(reader),
         log_retention_days=reader.choice("logRetentionDays", allowed=LOG_RETENTION_DAYS, default=30),
         alarm_email=reader.optional_string("alarmEmail", pattern=EMAIL_PATTERN, meaning="an e-mail address"),
         profile=reader.choice("profile", allowed=PROFILES, default=DEFAULT),
     )
+
+
+def _tags(reader: SettingsReader) -> dict[str, str]:
+    tags = reader.string_map(
+        "tags",
+        key_pattern=r"(?s).*",
+        value_pattern=r"(?s).*",
+        meaning=f"an object of up to {MAX_USER_TAGS} tags, tag key -> tag value",
+        max_items=MAX_USER_TAGS,
+        default={},
+    )
+    # Each entry on its own, so that the error names the one tag AWS would refuse.
+    for key, value in tags.items():
+        if not re.fullmatch(TAG_KEY_PATTERN, key):
+            raise reader.fail("tags", key, f"a tag key: {TAG_TEXT.format(1, 128)}")
+        if not re.fullmatch(TAG_VALUE_PATTERN, value):
+            raise reader.fail("tags", value, f"a tag value (of {key!r}): {TAG_TEXT.format(0, 256)}")
+        if key in KIT_TAG_KEYS:
+            raise reader.fail("tags", key, f"free to set: the kit sets the {key!r} tag from kit.{key}")
+    return tags
