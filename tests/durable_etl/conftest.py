@@ -24,6 +24,8 @@ from aws_durable_execution_sdk_python_testing.runner import (  # noqa: E402
 )
 from moto import mock_aws  # noqa: E402
 
+from support.aws_limits import strict_aws_limits  # noqa: E402
+
 REGION = "eu-west-1"
 BUCKET = "lwk-test-source"
 TABLE = "lwk-test-target"
@@ -121,8 +123,9 @@ class Aws:
 
 @pytest.fixture
 def aws(etl_env: dict[str, str]) -> Iterator[Aws]:
-    """moto S3 + DynamoDB with the source bucket (versioned, like the stack's) and the target table."""
-    with mock_aws():
+    """moto S3 + DynamoDB, as strict as AWS's documented limits, with the source bucket (versioned,
+    like the stack's) and the target table."""
+    with mock_aws(), strict_aws_limits():
         s3 = boto3.client("s3", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})

@@ -251,3 +251,38 @@ def test_unread_keys_are_asked_again_and_persistent_throttling_is_retryable(
 
 
 # endregion
+
+
+def test_the_etl_refuses_exactly_what_the_strict_dynamodb_stand_in_refuses() -> None:
+    from moto.dynamodb.exceptions import MockValidationException
+
+    from lwk_durable_etl.dynamodb_limits import ItemLimitError, check_item
+    from support.aws_limits import check_dynamodb_item
+
+    def nested(levels: int) -> dict[str, Any]:
+        value: dict[str, Any] = {"N": "1"}
+        for _ in range(levels - 1):
+            value = {"M": {"a": value}}
+        return value
+
+    base = {"datasetId": {"S": "d"}, "id": {"S": "x"}}
+    cases = [
+        {"tree": nested(32)}, {"tree": nested(33)}, {"l": {"L": [nested(31)]}}, {"l": {"L": [nested(32)]}},
+        {"n": {"N": "1" * 38}}, {"n": {"N": "1" * 39}}, {"n": {"N": "1" + "0" * 60}}, {"n": {"N": "-1E+126"}},
+        {"n": {"N": "9.9999999999999999999999999999999999999E+125"}}, {"n": {"N": "1E-130"}},
+        {"n": {"N": "9E-131"}}, {"n": {"N": "0"}}, {"ns": {"NS": ["1", "1E+200"]}},
+        {"s": {"S": "x" * (400 * 1024 - 30)}}, {"s": {"S": "x" * (400 * 1024)}},
+        {"m": {"M": {"": {"S": "v"}}}}, {"m": {"M": {"k": {"NULL": True}, "b": {"BOOL": False}}}},
+        {"id": {"S": "i" * 1024}}, {"id": {"S": "i" * 1025}}, {"datasetId": {"S": "d" * 2049}},
+    ]  # fmt: skip
+    for extra in cases:
+        item = {**base, **extra}
+        try:
+            expected = check_dynamodb_item(item, partition_key="datasetId", sort_key="id")
+        except MockValidationException:
+            expected = None
+        try:
+            ours = check_item(item, partition_key="datasetId", sort_key="id")
+        except ItemLimitError:
+            ours = None
+        assert ours == expected, (list(extra), ours, expected)

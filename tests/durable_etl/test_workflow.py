@@ -347,3 +347,63 @@ def test_a_dataset_that_needs_too_many_batches_fails_before_loading(
     assert execution.result.error.type == "lwk_durable_etl.errors.TooManyBatchesError"
     assert "more than 3 batches of 2 records" in execution.result.error.message
     assert aws.work_versions() == [] and aws.item_count() == 0
+
+
+def _nested(levels: int) -> Any:
+    """A value whose innermost number sits at `levels` when the attribute holding it is level 1."""
+    value: Any = 1
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+# Records DynamoDB would refuse (one bad item refuses its whole BatchWriteItem), each with the reason
+# the ETL gives, and records exactly at the limits, which DynamoDB takes.
+OVER_THE_LIMITS = {
+    "deep": ({"tree": _nested(33)}, "nests lists and maps deeper than DynamoDB's 32 levels"),
+    "digits": ({"amount": 10**38 + 1}, "amount holds a number DynamoDB cannot store"),
+    "huge-number": ({"score": "1e126"}, "field 'score' is outside DynamoDB's number range 1E-130 to 9.99E+125"),
+    "tiny-number": ({"score": "1e-131"}, "field 'score' is outside DynamoDB's number range 1E-130 to 9.99E+125"),
+    "big-item": ({"note": "x" * (400 * 1024)}, "DynamoDB's item limit is 409600 (400 KB)"),
+    "empty-key": ({"meta": {"": 1}}, "holds a map key that is empty"),
+}
+AT_THE_LIMITS = {
+    "deep-ok": {"tree": _nested(32)},
+    "digits-ok": {"amount": 10**37 + 1},
+    "range-ok": {"big": "9.9999999999999999999999999999999999999e125", "small": "1e-130"},
+    # Under 400 KB by our count; moto itself refuses items above about 405,000 bytes of its own measure.
+    "big-item-ok": {"note": "x" * 400_000},
+}
+
+
+def test_records_dynamodb_would_refuse_are_rejected_with_reasons_and_every_good_record_loads(
+    aws: Aws, run_execution: Any
+) -> None:
+    def line(record_id: str, extra: dict[str, Any]) -> str:
+        record = {"id": record_id, "name": "n", "amount": 1, **extra}
+        # Numbers given as text above are written as JSON numbers (the ETL reads them as Decimal).
+        text = json.dumps(record)
+        for value in ("1e126", "1e-131", "9.9999999999999999999999999999999999999e125", "1e-130"):
+            text = text.replace(f'"{value}"', value)
+        return text + "\n"
+
+    good = [f"g{i:03d}" for i in range(40)]
+    body = "".join(line(record_id, {}) for record_id in good[:20])
+    body += "".join(line(record_id, extra) for record_id, (extra, _) in OVER_THE_LIMITS.items())
+    body += "".join(line(record_id, extra) for record_id, extra in AT_THE_LIMITS.items())
+    body += "".join(line(record_id, {}) for record_id in good[20:])
+    aws.put("limits/records.jsonl", body)
+
+    execution = run_execution({"datasetId": "limits", "batchSize": 7})
+    summary = _result(execution)
+
+    loadable = set(good) | set(AT_THE_LIMITS)
+    assert summary["recordsRejected"] == len(OVER_THE_LIMITS)
+    assert summary["recordsLoaded"] == len(loadable) == aws.item_count()
+    assert set(aws.ids("limits")) == loadable
+    rejects = _rejects(aws, summary["runId"], "limits")
+    assert set(rejects) == set(OVER_THE_LIMITS)
+    for record_id, (_, reason) in OVER_THE_LIMITS.items():
+        assert reason in rejects[record_id]["reason"], rejects[record_id]["reason"]
+    # No batch was refused: every load step succeeded on its first attempt.
+    assert {s.attempt for s in execution.steps() if s.name.startswith("load-batch")} == {1}

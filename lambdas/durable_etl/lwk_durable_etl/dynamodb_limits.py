@@ -18,34 +18,48 @@ LARGEST_NUMBER = Decimal("9.9999999999999999999999999999999999999E+125")
 SMALLEST_NUMBER = Decimal("1E-130")
 MAX_PARTITION_KEY_BYTES = 2048  # "The maximum length of a partition key value is 2048 bytes"
 MAX_SORT_KEY_BYTES = 1024  # "The maximum length of a sort key value is 1024 bytes"
+MAX_ATTRIBUTE_NAME_BYTES = 65535  # attribute names: "at least one character and no greater than 64 KB"
 
 
 class ItemLimitError(ValueError):
     """The item breaks one of DynamoDB's limits; the message names which."""
 
 
+def _significant_digits(number: Decimal) -> int:
+    return len("".join(map(str, number.as_tuple().digits)).strip("0"))
+
+
 def _number_size(text: str) -> int:
-    # "Numbers are variable length, with up to 38 significant digits. Leading and trailing zeroes
-    # are trimmed. The size of a number is approximately (number of UTF-8-encoded bytes of
-    # attribute name) + (1 byte per two significant digits) + (1 byte)."
-    digits = Decimal(text).normalize().as_tuple().digits
-    return (len(digits) + 1) // 2 + 1
+    # "The size of a number is approximately (1 byte per two significant digits) + (1 byte)".
+    return (_significant_digits(Decimal(text)) + 1) // 2 + 1
 
 
 def _check_number(text: str, where: str) -> None:
     number = Decimal(text)
     if number.is_zero():
         return
-    significant = len(number.normalize().as_tuple().digits)
-    if significant > MAX_NUMBER_DIGITS:
-        raise ItemLimitError(f"{where} has {significant} significant digits; DynamoDB keeps at most {MAX_NUMBER_DIGITS}")
-    if not SMALLEST_NUMBER <= abs(number) <= LARGEST_NUMBER:
+    digits = _significant_digits(number)
+    if digits > MAX_NUMBER_DIGITS:
+        raise ItemLimitError(f"{where} has {digits} significant digits; DynamoDB keeps at most {MAX_NUMBER_DIGITS}")
+    if not SMALLEST_NUMBER <= number.copy_abs() <= LARGEST_NUMBER:
         raise ItemLimitError(f"{where} is outside DynamoDB's number range 1E-130 to 9.99E+125 (either sign)")
 
 
-def _value_size(value: dict[str, Any], where: str, depth: int) -> int:
-    """Bytes one typed value (DynamoDB JSON) counts, checking numbers and nesting on the way."""
-    (kind, content), = value.items()
+def _check_name(name: str, where: str) -> None:
+    if not name:
+        raise ItemLimitError(f"{where} holds a map key that is empty; DynamoDB refuses empty attribute names")
+    if len(name.encode()) > MAX_ATTRIBUTE_NAME_BYTES:
+        raise ItemLimitError(f"{where} holds an attribute name longer than {MAX_ATTRIBUTE_NAME_BYTES} bytes")
+
+
+def _value_size(value: dict[str, Any], where: str, level: int) -> int:
+    """Bytes one typed value (DynamoDB JSON) counts, checking numbers, names and nesting on the way.
+
+    `level` is 1 for a top-level attribute; DynamoDB refuses a value nested below level 32.
+    """
+    if level > MAX_NESTING:
+        raise ItemLimitError(f"{where} nests lists and maps deeper than DynamoDB's {MAX_NESTING} levels")
+    ((kind, content),) = value.items()
     if kind == "S":
         return len(content.encode())
     if kind == "N":
@@ -53,20 +67,25 @@ def _value_size(value: dict[str, Any], where: str, depth: int) -> int:
         return _number_size(content)
     if kind in ("BOOL", "NULL"):
         return 1
-    if kind in ("SS", "NS", "BS"):
-        if kind == "NS":
-            for number in content:
-                _check_number(number, where)
-        return sum(len(v.encode()) if kind == "SS" else _number_size(v) if kind == "NS" else len(v) for v in content)
     if kind == "B":
         return len(content)
-    if depth > MAX_NESTING:
-        raise ItemLimitError(f"{where} nests lists and maps deeper than DynamoDB's {MAX_NESTING} levels")
+    if kind == "SS":
+        return sum(len(member.encode()) for member in content)
+    if kind == "NS":
+        for member in content:
+            _check_number(member, where)
+        return sum(_number_size(member) for member in content)
+    if kind == "BS":
+        return sum(len(member) for member in content)
     # "3 bytes for the list or map, plus 1 byte for each element" (and a map element's name).
     if kind == "L":
-        return 3 + sum(1 + _value_size(v, where, depth + 1) for v in content)
+        return 3 + sum(1 + _value_size(element, where, level + 1) for element in content)
     if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + _value_size(v, where, depth + 1) for k, v in content.items())
+        total = 3
+        for name, element in content.items():
+            _check_name(name, where)
+            total += 1 + len(name.encode()) + _value_size(element, where, level + 1)
+        return total
     raise ItemLimitError(f"{where} has an attribute type DynamoDB does not know: {kind}")
 
 
@@ -76,7 +95,11 @@ def check_item(item: dict[str, dict[str, Any]], *, partition_key: str, sort_key:
         size = len(item[name]["S"].encode())
         if size > limit:
             raise ItemLimitError(f"key attribute {name} is {size} bytes; DynamoDB allows at most {limit}")
-    size = sum(len(name.encode()) + _value_size(value, f"field {name!r}", 1) for name, value in item.items())
+    size = 0
+    for name, value in item.items():
+        where = f"field {name[:64]!r}"
+        _check_name(name, where)
+        size += len(name.encode()) + _value_size(value, where, 1)
     if size > MAX_ITEM_BYTES:
         raise ItemLimitError(f"the item is {size} bytes; DynamoDB's item limit is {MAX_ITEM_BYTES} (400 KB)")
     return size

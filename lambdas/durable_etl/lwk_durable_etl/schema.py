@@ -16,6 +16,7 @@ from typing import Any
 
 # Attributes the ETL writes itself: a record may not bring its own.
 DATASET_ATTRIBUTE = "datasetId"
+ID_ATTRIBUTE = "id"
 RUN_ATTRIBUTE = "etlRunId"
 SOURCE_ATTRIBUTE = "etlSource"
 RESERVED = (DATASET_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE)

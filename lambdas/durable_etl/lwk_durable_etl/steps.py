@@ -8,7 +8,6 @@ that was cut off) and then writes the same objects and items again.
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -22,11 +21,12 @@ from boto3.dynamodb.types import TypeSerializer
 
 from aws_durable_execution_sdk_python.types import StepContext
 from .config import EtlConfig
+from .dynamodb_limits import ItemLimitError, check_item
 from .errors import EmptyDatasetError, EtlInputError, SourceChangedError, TooManyBatchesError, VerificationError
 from .event import EtlRequest
 from .layout import RunLayout
 from .off_peak import seconds_until_off_peak
-from .schema import DATASET_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE, InvalidRecord, normalise
+from .schema import DATASET_ATTRIBUTE, ID_ATTRIBUTE, RUN_ATTRIBUTE, SOURCE_ATTRIBUTE, InvalidRecord, normalise
 from .sources import list_source_objects, parse_json_object, read_records
 from .staging import BatchWriter, delete_prefix, get_id_set, put_id_set, put_lines, read_lines
 from .table import count_run_items, write_items
@@ -34,7 +34,6 @@ from .table import count_run_items, write_items
 # One durable execution may hold 3,000 operations; each batch costs one transform and one load
 # step. 1,400 batches leave room for the extract parts, the waits and the verify step.
 MAX_BATCHES = 1400
-MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit
 
 _serializer = TypeSerializer()
 
@@ -177,10 +176,18 @@ def _to_item(record: dict[str, Any], run: Run, source: str) -> dict[str, Any]:
     for name, value in attributes.items():
         try:
             item[name] = _serializer.serialize(value)
-        except (TypeError, ArithmeticError) as error:
-            raise InvalidRecord(f"{name} cannot be stored in DynamoDB ({type(error).__name__}: {error})") from None
-    if len(json.dumps(item, ensure_ascii=False).encode()) > MAX_ITEM_BYTES:
-        raise InvalidRecord("the record is larger than DynamoDB's 400 KB item limit")
+        except ArithmeticError:
+            # boto3's serializer traps what DynamoDB's number type cannot hold, without saying which.
+            raise InvalidRecord(
+                f"{name} holds a number DynamoDB cannot store: more than 38 significant digits, "
+                "or a magnitude outside 1E-130 .. 9.99E+125"
+            ) from None
+        except TypeError as error:
+            raise InvalidRecord(f"{name} cannot be stored in DynamoDB ({error})") from None
+    try:
+        check_item(item, partition_key=DATASET_ATTRIBUTE, sort_key=ID_ATTRIBUTE)
+    except ItemLimitError as limit:
+        raise InvalidRecord(str(limit)) from None
     return item
 
 
