@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The asset root is the Lambda's import root: import the handler exactly as Lambda does.
-ASSET_ROOT = Path(__file__).resolve().parents[2] / "lambdas" / "durable_etl"
-if str(ASSET_ROOT) not in sys.path:
-    sys.path.insert(0, str(ASSET_ROOT))
+from support.aws_limits import strict_aws_limits
+from support.cfn import Deployment, deploy
+from support.paths import use_lambda_code
+from support.stand_ins import mocked_aws
 
-import boto3  # noqa: E402
+# The asset root is the Lambda's import root: import the handler exactly as Lambda does.
+use_lambda_code("durable-etl")
+
 from aws_durable_execution_sdk_python_testing.runner import (  # noqa: E402
     DurableFunctionTestResult,
     DurableFunctionTestRunner,
 )
-from moto import mock_aws  # noqa: E402
 
-from support.aws_limits import strict_aws_limits  # noqa: E402
-
-REGION = "eu-west-1"
-BUCKET = "lwk-test-source"
-TABLE = "lwk-test-target"
 # Noon UTC is outside the off-peak hour (02:00 Europe/Berlin), so a run started then waits for it.
 # Read from the wall clock instead, the off-peak wait would vanish whenever the suite ran inside that hour.
 NOON_UTC = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -39,73 +33,39 @@ EXECUTION_TIMEOUT = 3 * 86400
 # Values the tests choose where the template's defaults would hide behaviour: Berlin's daylight-saving
 # time zone for the off-peak arithmetic, 500-record batches so that small datasets span several.
 TEST_OVERRIDES = {"OFF_PEAK_TIME_ZONE": "Europe/Berlin", "DEFAULT_BATCH_SIZE": "500"}
-# What the template's references stand for in moto, by the resource type they name.
-REFERENCED = {"AWS::S3::Bucket": BUCKET, "AWS::DynamoDB::Table": TABLE}
-
-
-def function_environment(template: dict[str, Any], handler: str) -> dict[str, str]:
-    """The environment of the template's function with `handler`, its references resolved for moto."""
-    resources = template["Resources"]
-    [function] = [
-        r for r in resources.values() if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"] == handler
-    ]
-    resolved = {}
-    for name, value in function["Properties"]["Environment"]["Variables"].items():
-        if isinstance(value, dict):
-            target = value.get("Ref") or value["Fn::GetAtt"][0]
-            value = REFERENCED[resources[target]["Type"]]
-        resolved[name] = value
-    return resolved
-
-
-@pytest.fixture(scope="session")
-def template_env(kit: Any) -> dict[str, str]:
-    from lwk_durable_etl.contract import HANDLER
-
-    return function_environment(kit.templates["durable-etl"], HANDLER)
-
-
-@pytest.fixture
-def etl_env(monkeypatch: pytest.MonkeyPatch, template_env: dict[str, str]) -> dict[str, str]:
-    """The function's environment as the synthesized stack sets it, with fake credentials for moto."""
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        **template_env,
-        **TEST_OVERRIDES,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+# The resource types the ETL's tests need from the template: the function (for its environment,
+# with references resolved to what moto created), its role, the source bucket and the target table.
+DEPLOYED = ("AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function")
 
 
 @dataclass
 class Aws:
     s3: Any
     dynamodb: Any
+    bucket: str
+    table: str
+    env: dict[str, str]
 
     def put(self, key: str, body: str | bytes) -> None:
-        self.s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode() if isinstance(body, str) else body)
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
 
     def work_versions(self) -> list[str]:
         """Every object version (and delete marker) under the ETL's work prefix."""
-        page = self.s3.list_object_versions(Bucket=BUCKET, Prefix="_etl/")
+        page = self.s3.list_object_versions(Bucket=self.bucket, Prefix="_etl/")
         return [v["Key"] for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))]
 
     def keys(self, prefix: str) -> list[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return [entry["Key"] for page in pages for entry in page.get("Contents", [])]
 
     def lines(self, key: str) -> list[dict[str, Any]]:
-        body = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
         return [json.loads(line) for line in body.splitlines()]
 
     def ids(self, dataset_id: str) -> list[str]:
         """The ids the table holds for a dataset (projected: moto is slow to return whole items)."""
         pages = self.dynamodb.get_paginator("query").paginate(
-            TableName=TABLE,
+            TableName=self.table,
             KeyConditionExpression="datasetId = :d",
             ExpressionAttributeValues={":d": {"S": dataset_id}},
             ProjectionExpression="id",
@@ -114,35 +74,39 @@ class Aws:
 
     def item(self, dataset_id: str, record_id: str) -> dict[str, Any]:
         key = {"datasetId": {"S": dataset_id}, "id": {"S": record_id}}
-        return self.dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+        return self.dynamodb.get_item(TableName=self.table, Key=key, ConsistentRead=True)["Item"]
 
     def item_count(self) -> int:
-        pages = self.dynamodb.get_paginator("scan").paginate(TableName=TABLE, Select="COUNT")
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=self.table, Select="COUNT")
         return sum(page["Count"] for page in pages)
 
 
 @pytest.fixture
-def aws(etl_env: dict[str, str]) -> Iterator[Aws]:
-    """moto S3 + DynamoDB, as strict as AWS's documented limits, with the source bucket (versioned,
-    like the stack's) and the target table."""
-    with mock_aws(), strict_aws_limits():
-        s3 = boto3.client("s3", region_name=REGION)
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        dynamodb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "datasetId", "AttributeType": "S"},
-                {"AttributeName": "id", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "datasetId", "KeyType": "HASH"},
-                {"AttributeName": "id", "KeyType": "RANGE"},
-            ],
+def aws(kit: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """The stack's source bucket, target table and function created in moto from the synthesized
+    template (support.cfn), moto as strict as AWS's documented limits, and the function's
+    environment from the template (with TEST_OVERRIDES) set for the handler."""
+    with mocked_aws(), strict_aws_limits():
+        deployment: Deployment = deploy(kit.templates["durable-etl"], types=DEPLOYED)
+        from lwk_durable_etl.contract import HANDLER
+
+        [function] = [f for f in deployment.functions.values() if f.handler == HANDLER]
+        env = {**function.environment, **TEST_OVERRIDES}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield Aws(
+            s3=deployment.clients["s3"],
+            dynamodb=deployment.clients["dynamodb"],
+            bucket=deployment.ref("SourceBucket"),
+            table=deployment.ref("TargetTable"),
+            env=env,
         )
-        yield Aws(s3=s3, dynamodb=dynamodb)
+
+
+@pytest.fixture
+def etl_env(aws: Aws) -> dict[str, str]:
+    """The function's environment as the synthesized stack sets it (with TEST_OVERRIDES)."""
+    return aws.env
 
 
 @dataclass

@@ -17,7 +17,7 @@ from lwk_durable_etl.off_peak import seconds_until_off_peak
 from lwk_durable_etl.schema import InvalidRecord, normalise
 from lwk_durable_etl.sources import SourceObject, list_source_objects, read_records
 from lwk_durable_etl.table import count_run_items, write_items
-from tests.durable_etl.conftest import BUCKET, TABLE, Aws
+from tests.durable_etl.conftest import Aws
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -64,16 +64,16 @@ def test_an_invalid_record_is_rejected_with_its_reason(record: dict[str, Any], f
 
 def test_csv_records_keep_their_line_numbers_across_quoted_newlines_and_blank_lines(aws: Aws) -> None:
     aws.put("d/a.csv", '\ufeffid , name,amount\n1,"two\nlines",3\n\n2,b,4\n3,c,5\n')
-    records = list(read_records(aws.s3, BUCKET, SourceObject("d/a.csv", "csv")))
+    records = list(read_records(aws.s3, aws.bucket, SourceObject("d/a.csv", "csv")))
     assert [(r.line, r.record_id) for r in records] == [(3, "1"), (5, "2"), (6, "3")]
     assert records[0].payload == {"fields": {"id": "1", "name": "two\nlines", "amount": "3"}}
-    resumed = list(read_records(aws.s3, BUCKET, SourceObject("d/a.csv", "csv"), skip=2))
+    resumed = list(read_records(aws.s3, aws.bucket, SourceObject("d/a.csv", "csv"), skip=2))
     assert [(r.line, r.record_id) for r in resumed] == [(6, "3")]
 
 
 def test_json_lines_keep_the_original_text_and_skip_blank_lines(aws: Aws) -> None:
     aws.put("d/a.jsonl", '{"id": "x", "amount": 0.1000000000000000055511151231257827}\n\n  \n{"id": 5}\n')
-    records = list(read_records(aws.s3, BUCKET, SourceObject("d/a.jsonl", "jsonl")))
+    records = list(read_records(aws.s3, aws.bucket, SourceObject("d/a.jsonl", "jsonl")))
     assert [(r.line, r.record_id) for r in records] == [(1, "x"), (4, None)]
     # The text travels on unparsed, so no digit of the number is lost to a float.
     assert "0.1000000000000000055511151231257827" in records[0].payload["text"]
@@ -82,7 +82,7 @@ def test_json_lines_keep_the_original_text_and_skip_blank_lines(aws: Aws) -> Non
 def test_only_jsonl_and_csv_objects_are_sources_in_key_order(aws: Aws) -> None:
     for key in ("d/b.CSV", "d/a.jsonl", "d/notes.txt", "d/sub/c.jsonl", "d/", "other/x.csv"):
         aws.put(key, "")
-    objects, ignored = list_source_objects(aws.s3, BUCKET, "d/")
+    objects, ignored = list_source_objects(aws.s3, aws.bucket, "d/")
     assert objects == [
         SourceObject("d/a.jsonl", "jsonl"), SourceObject("d/b.CSV", "csv"), SourceObject("d/sub/c.jsonl", "jsonl")
     ]
@@ -177,12 +177,12 @@ def _throttle(aws: Aws, monkeypatch: pytest.MonkeyPatch, *, times: int) -> list[
     sent: list[int] = []
 
     def throttled(**request: Any) -> dict[str, Any]:
-        puts = request["RequestItems"][TABLE]
+        puts = request["RequestItems"][aws.table]
         sent.append(len(puts))
         if len(sent) > times:
             return real(**request)
-        real(RequestItems={TABLE: puts[:1]})
-        return {"UnprocessedItems": {TABLE: puts[1:]} if puts[1:] else {}}
+        real(RequestItems={aws.table: puts[:1]})
+        return {"UnprocessedItems": {aws.table: puts[1:]} if puts[1:] else {}}
 
     monkeypatch.setattr(aws.dynamodb, "batch_write_item", throttled)
     return sent
@@ -191,7 +191,7 @@ def _throttle(aws: Aws, monkeypatch: pytest.MonkeyPatch, *, times: int) -> list[
 def test_unprocessed_items_are_resent_with_back_off_until_written(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     sent = _throttle(aws, monkeypatch, times=3)
     pauses: list[float] = []
-    assert write_items(aws.dynamodb, TABLE, _items(60), sleep=pauses.append) == 60
+    assert write_items(aws.dynamodb, aws.table, _items(60), sleep=pauses.append) == 60
     assert sent == [25, 24, 23, 22, 25, 10]  # the first request shrinks as items get through
     assert pauses == [0.05, 0.1, 0.2]
     assert aws.item_count() == 60
@@ -202,14 +202,14 @@ def test_items_still_unprocessed_after_every_attempt_raise_a_retryable_error(
 ) -> None:
     _throttle(aws, monkeypatch, times=100)
     with pytest.raises(UnprocessedItemsError, match="left 17 items unwritten") as raised:
-        write_items(aws.dynamodb, TABLE, _items(25), sleep=lambda _: None)
+        write_items(aws.dynamodb, aws.table, _items(25), sleep=lambda _: None)
     assert raised.value.retryable
     assert aws.item_count() == 8
 
 
 def test_writing_the_same_batch_twice_leaves_one_item_per_key(aws: Aws) -> None:
-    write_items(aws.dynamodb, TABLE, _items(30), sleep=lambda _: None)
-    write_items(aws.dynamodb, TABLE, _items(30), sleep=lambda _: None)
+    write_items(aws.dynamodb, aws.table, _items(30), sleep=lambda _: None)
+    write_items(aws.dynamodb, aws.table, _items(30), sleep=lambda _: None)
     assert aws.item_count() == 30
 
 
@@ -219,9 +219,9 @@ def _with_run(items: list[dict[str, Any]], run_id: str) -> list[dict[str, Any]]:
 
 def test_the_check_counts_only_this_runs_items_and_names_the_others(aws: Aws) -> None:
     items = _items(250)
-    write_items(aws.dynamodb, TABLE, _with_run(items[:240], "run-a") + _with_run(items[240:245], "run-b"))
+    write_items(aws.dynamodb, aws.table, _with_run(items[:240], "run-a") + _with_run(items[240:245], "run-b"))
     ids = [item["id"]["S"] for item in items]
-    present, missing = count_run_items(aws.dynamodb, TABLE, "t", "run-a", ids, sleep=lambda _: None)
+    present, missing = count_run_items(aws.dynamodb, aws.table, "t", "run-a", ids, sleep=lambda _: None)
     assert present == 240
     assert missing == [f"i{n:03d}" for n in range(240, 250)]  # 5 from another run, 5 never written
 
@@ -229,24 +229,24 @@ def test_the_check_counts_only_this_runs_items_and_names_the_others(aws: Aws) ->
 def test_unread_keys_are_asked_again_and_persistent_throttling_is_retryable(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_items(aws.dynamodb, TABLE, _with_run(_items(150), "r"), sleep=lambda _: None)
+    write_items(aws.dynamodb, aws.table, _with_run(_items(150), "r"), sleep=lambda _: None)
     real = aws.dynamodb.batch_get_item
     calls: list[int] = []
 
     def throttled(**request: Any) -> dict[str, Any]:
-        keys = request["RequestItems"][TABLE]["Keys"]
+        keys = request["RequestItems"][aws.table]["Keys"]
         calls.append(len(keys))
-        response = real(RequestItems={TABLE: {**request["RequestItems"][TABLE], "Keys": keys[:10]}})
+        response = real(RequestItems={aws.table: {**request["RequestItems"][aws.table], "Keys": keys[:10]}})
         if keys[10:]:
-            response["UnprocessedKeys"] = {TABLE: {**request["RequestItems"][TABLE], "Keys": keys[10:]}}
+            response["UnprocessedKeys"] = {aws.table: {**request["RequestItems"][aws.table], "Keys": keys[10:]}}
         return response
 
     monkeypatch.setattr(aws.dynamodb, "batch_get_item", throttled)
     ids = [f"i{n:03d}" for n in range(150)]
-    assert count_run_items(aws.dynamodb, TABLE, "t", "r", ids[:30], sleep=lambda _: None) == (30, [])
+    assert count_run_items(aws.dynamodb, aws.table, "t", "r", ids[:30], sleep=lambda _: None) == (30, [])
     assert calls == [30, 20, 10]
     with pytest.raises(UnprocessedKeysError, match="left 20 keys unread") as raised:
-        count_run_items(aws.dynamodb, TABLE, "t", "r", ids[:100], sleep=lambda _: None)
+        count_run_items(aws.dynamodb, aws.table, "t", "r", ids[:100], sleep=lambda _: None)
     assert raised.value.retryable
 
 

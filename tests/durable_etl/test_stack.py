@@ -12,7 +12,7 @@ from aws_cdk.assertions import Match, Template
 from stacks.durable_etl import DurableEtlStack
 from stacks.settings import SettingsError, settings_from_context
 from tests.conftest import KitAssembly, cdk_json_context
-from tests.durable_etl.conftest import BUCKET, Aws
+from tests.durable_etl.conftest import Aws
 from tests.durable_etl.datasets import write_dataset
 
 
@@ -191,7 +191,7 @@ def test_every_call_the_handler_makes_is_granted_on_the_right_prefix(
         return real_call(client, operation, params)
 
     monkeypatch.setenv("EXTRACT_RECORDS_PER_STEP", "1000")
-    write_dataset(aws.s3, BUCKET, "calls", records=2_500, objects=2, invalid_every=100)
+    write_dataset(aws.s3, aws.bucket, "calls", records=2_500, objects=2, invalid_every=100)
     aws.put("broken/a.jsonl", '{"id": "x", "name": "n", "amount": 1}\nnot json\n')
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
     assert run_execution({"datasetId": "calls", "batchSize": 400}).result.status.value == "SUCCEEDED"

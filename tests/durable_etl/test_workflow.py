@@ -17,7 +17,7 @@ from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
 import lwk_durable_etl.steps
 from lwk_durable_etl.config import load_config
 from lwk_durable_etl.workflow import run_etl
-from tests.durable_etl.conftest import BUCKET, Aws
+from tests.durable_etl.conftest import Aws
 from tests.durable_etl.datasets import write_dataset
 
 
@@ -43,7 +43,7 @@ def _rejects(aws: Aws, run_id: str, dataset_id: str) -> dict[str, dict[str, Any]
 
 
 def test_ten_thousand_mixed_records_load_completely_with_each_step_once(aws: Aws, run_execution: Any) -> None:
-    dataset = write_dataset(aws.s3, BUCKET, "daily", records=10_000, objects=6, invalid_every=400)
+    dataset = write_dataset(aws.s3, aws.bucket, "daily", records=10_000, objects=6, invalid_every=400)
     assert len(dataset.rejects) == 25 and {k.rsplit(".", 1)[1] for k in dataset.keys} == {"jsonl", "csv"}
 
     execution = run_execution({"datasetId": "daily", "batchSize": 500})
@@ -114,7 +114,7 @@ def test_extract_resumes_in_bounded_parts_and_rejects_duplicate_ids(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EXTRACT_RECORDS_PER_STEP", "1000")
-    dataset = write_dataset(aws.s3, BUCKET, "parts", records=3_500, objects=3)
+    dataset = write_dataset(aws.s3, aws.bucket, "parts", records=3_500, objects=3)
     # The same id again (padded: ids are compared as stored, trimmed) in a later object, after
     # extraction has moved on to another part.
     aws.put("parts/zz-late.jsonl", json.dumps({"id": " r0000007 ", "name": "again", "amount": 1}) + "\n")
@@ -134,7 +134,7 @@ def test_extract_resumes_in_bounded_parts_and_rejects_duplicate_ids(
 
 def test_extract_runs_as_several_steps_each_once(aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXTRACT_RECORDS_PER_STEP", "1000")
-    write_dataset(aws.s3, BUCKET, "long", records=2_600, objects=2)
+    write_dataset(aws.s3, aws.bucket, "long", records=2_600, objects=2)
     execution = run_execution({"datasetId": "long", "batchSize": 500})
     summary = _result(execution)
     extract_steps = sorted((s.name, s.attempt) for s in execution.steps() if s.name.startswith("extract"))
@@ -145,7 +145,7 @@ def test_extract_runs_as_several_steps_each_once(aws: Aws, run_execution: Any, m
 def test_context_logger_logs_once_across_replays_where_logging_logs_per_replay(
     aws: Aws, run_execution: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    write_dataset(aws.s3, BUCKET, "seed", records=40, objects=2)
+    write_dataset(aws.s3, aws.bucket, "seed", records=40, objects=2)
     message = "seed 000: starting dataset %s"
 
     def body(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
@@ -171,7 +171,7 @@ def test_context_logger_logs_once_across_replays_where_logging_logs_per_replay(
 def test_a_run_inside_the_off_peak_hour_loads_without_a_second_wait(
     aws: Aws, run_execution: Any, pin_clock: Callable[[datetime], None]
 ) -> None:
-    write_dataset(aws.s3, BUCKET, "night", records=30, objects=1)
+    write_dataset(aws.s3, aws.bucket, "night", records=30, objects=1)
     pin_clock(datetime(2026, 1, 15, 1, 30, tzinfo=UTC))  # 02:30 in Berlin
 
     execution = run_execution({"datasetId": "night"})
@@ -186,7 +186,7 @@ def test_a_run_inside_the_off_peak_hour_loads_without_a_second_wait(
 def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dataset = write_dataset(aws.s3, BUCKET, "flaky", records=1_000, objects=2)
+    dataset = write_dataset(aws.s3, aws.bucket, "flaky", records=1_000, objects=2)
     real_write_items = lwk_durable_etl.steps.write_items
     failed = []
 
@@ -214,7 +214,7 @@ def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(
 def test_verify_fails_the_execution_when_a_row_is_missing(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_dataset(aws.s3, BUCKET, "lossy", records=300, objects=1)
+    write_dataset(aws.s3, aws.bucket, "lossy", records=300, objects=1)
     real_write_items = lwk_durable_etl.steps.write_items
 
     def drop_last(dynamodb: Any, table: str, items: list[dict[str, Any]], **kwargs: Any) -> int:
@@ -251,7 +251,7 @@ def test_verify_fails_the_execution_when_a_row_is_missing(
     ],
 )
 def test_an_invalid_event_fails_before_any_operation(aws: Aws, run_execution: Any, event: Any, message: str) -> None:
-    write_dataset(aws.s3, BUCKET, "bad", records=10, objects=1)
+    write_dataset(aws.s3, aws.bucket, "bad", records=10, objects=1)
     execution = run_execution(event)
 
     assert execution.result.status.value == "FAILED"
@@ -263,7 +263,7 @@ def test_an_invalid_event_fails_before_any_operation(aws: Aws, run_execution: An
 
 # case -> (objects to add, error type, part of the message)
 BAD_DATASETS: dict[str, tuple[dict[str, str | bytes], str, str]] = {
-    "no objects": ({}, "EmptyDatasetError", "s3://lwk-test-source/broken/ holds no .jsonl or .csv object"),
+    "no objects": ({}, "EmptyDatasetError", "/broken/ holds no .jsonl or .csv object"),
     "only other files": ({"broken/README.txt": "hello"}, "EmptyDatasetError", "holds no .jsonl or .csv object"),
     "objects without records": (
         {"broken/a.jsonl": "\n\n", "broken/b.csv": "id,name,amount\n"},
@@ -273,7 +273,7 @@ BAD_DATASETS: dict[str, tuple[dict[str, str | bytes], str, str]] = {
     "invalid JSON line": (
         {"broken/b.jsonl": '{"id": "x1", "name": "n", "amount": 1}\n{"id": "x2", "name": \n'},
         "UnparseableRecordError",
-        "s3://lwk-test-source/broken/b.jsonl line 2: Expecting value",
+        "/broken/b.jsonl line 2: Expecting value",
     ),
     "JSON line not an object": (
         {"broken/b.jsonl": '["x1"]\n'},
@@ -293,7 +293,7 @@ BAD_DATASETS: dict[str, tuple[dict[str, str | bytes], str, str]] = {
     "unterminated CSV quote": (
         {"broken/b.csv": 'id,name,amount\nx1,"n,1\n'},
         "UnparseableRecordError",
-        "s3://lwk-test-source/broken/b.csv line",
+        "/broken/b.csv line",
     ),
     "duplicate CSV column": (
         {"broken/b.csv": "id,name,id\n"},
@@ -341,7 +341,7 @@ def test_a_dataset_that_needs_too_many_batches_fails_before_loading(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lwk_durable_etl.steps, "MAX_BATCHES", 3)
-    write_dataset(aws.s3, BUCKET, "huge", records=10, objects=1)
+    write_dataset(aws.s3, aws.bucket, "huge", records=10, objects=1)
     execution = run_execution({"datasetId": "huge", "batchSize": 2})
 
     assert execution.result.error.type == "lwk_durable_etl.errors.TooManyBatchesError"
