@@ -41,16 +41,18 @@ def test_a_failing_invocation_is_reported_and_the_next_one_runs_in_the_same_proc
     emulator = start_emulator(handler="greeting.handler")
 
     before = emulator.invoke({"name": "Ada"})
-    bad = emulator.invoke({"nom": 'Ada "the first" \\ Lovelace'})
+    bad_event = {"nom": 'Ada "the first" \\ Lovelace'}
+    bad = emulator.invoke(bad_event)
     after = emulator.invoke({"name": "Zoë"})
 
     assert before.json() == {"greeting": "Hello, Ada!"}
     # The emulator answers a function error with 200 and the error document, as Lambda's Invoke does.
     assert bad.status == 200
+    # Its size, none of its content: the message is also written to the function's log.
     assert bad.json() == {
         "errorType": "Function.HandlerError",
-        "errorMessage": 'bad input: expected {"name": "..."} with 1 to 64 letters, spaces, apostrophes or '
-        'hyphens; got: {"nom": "Ada \\"the first\\" \\\\ Lovelace"}',
+        "errorMessage": f"bad input (an event of {len(json.dumps(bad_event, ensure_ascii=False).encode())} bytes): "
+        'expected {"name": "..."} with 1 to 64 letters, spaces, apostrophes or hyphens',
     }
     # A non-ASCII letter: the handler got its UTF-8 locale back from the runtime.
     assert after.json() == {"greeting": "Hello, Zoë!"}
@@ -112,3 +114,27 @@ def test_the_seed_bootstrap_without_a_loop_starts_a_new_runtime_for_every_event(
     assert emulator.init_count(expected=3) == 3
     # The tutorial's header file stays behind, one per event.
     assert len(list(runtime_tmp.iterdir())) == 3
+
+
+# Planted in every event: the runtime's and the handlers' log lines (and the emulator's own) must not
+# show any of it, for a good event, an echoed one and a refused one alike.
+MARKER = "Planted Secret Xq"
+
+
+@pytest.mark.parametrize(
+    ("handler", "event", "status"),
+    [
+        ("function.handler", {"secret": MARKER}, 200),
+        ("greeting.handler", {"name": MARKER}, 200),
+        ("greeting.handler", {"nom": MARKER}, 200),
+        ("greeting.handler", MARKER, 200),
+    ],
+)
+def test_no_event_content_reaches_the_log(start_emulator: StartEmulator, handler: str, event: object, status: int) -> None:
+    emulator = start_emulator(handler=handler)
+
+    result = emulator.invoke(json.dumps(event))
+
+    assert result.status == status
+    assert emulator.count_in_log("INVOKE RTDONE", expected=1) == 1  # the invocation's log lines are in
+    assert MARKER not in emulator.log() and "Secret" not in emulator.log()

@@ -137,6 +137,14 @@ def test_bucket_check_says_fin_when_every_closed_month_is_recorded_never_the_cur
         ({}, "runStartedAt is missing"),
         ({"runStartedAt": "last tuesday"}, "is not an ISO 8601 timestamp"),
         ({"runStartedAt": "2026-03-10T04:00:00"}, "has no time zone"),
+        ({"runStartedAt": "٢٠٢٦-03-10T04:00:00+00:00"}, "is not an ISO 8601 timestamp"),
+        # Extremes whose conversion to UTC overflowed (OverflowError), or that lie ahead of now.
+        ({"runStartedAt": "0001-01-01T00:00:00+01:00"}, "is not an ISO 8601 timestamp"),
+        ({"runStartedAt": "9999-12-31T23:59:59-01:00"}, "is not an ISO 8601 timestamp"),
+        ({"runStartedAt": "9999-12-31T23:59:59+00:00"}, "lies in the future"),
+        ({"runStartedAt": "0001-01-01T00:00:00+00:00"}, "CloudWatch Logs time starts in 1970-01"),
+        # January 1970 planned December 1969 (and earlier), which LogsExport then refused.
+        ({"runStartedAt": "1970-01-15T00:00:00+00:00"}, r"would export 1969-10 to 1969-12 \(3 months back\)"),
         (["runStartedAt"], "must be a JSON object"),
     ],
 )
@@ -173,8 +181,12 @@ def test_logs_export_creates_the_task_of_that_month_under_its_prefix(env: None) 
         ({"logGroup": GROUP}, errors.InvalidRequest, "month is missing"),
         ({"logGroup": GROUP, "month": "2026-2"}, errors.InvalidRequest, "not a month written YYYY-MM"),
         ({"logGroup": GROUP, "month": "2026-13"}, errors.InvalidRequest, "not a month written YYYY-MM"),
-        ({"logGroup": 7, "month": "2026-02"}, errors.InvalidRequest, "logGroup: 7 is not"),
-        ({"logGroup": "/not/configured", "month": "2026-02"}, errors.LogGroupNotConfigured, "not exported by this"),
+        ({"logGroup": 7, "month": "2026-02"}, errors.InvalidRequest, "logGroup: a number is not"),
+        ({"logGroup": "/not/configured", "month": "2026-02"}, errors.LogGroupNotConfigured, "is not one of the log"),
+        # Arabic-Indic and fullwidth digits: `\d` matched them and int() read them as 2026-02.
+        ({"logGroup": GROUP, "month": "٢٠٢٦-٠٢"}, errors.InvalidRequest, "in ASCII digits"),
+        ({"logGroup": GROUP, "month": "２０２６-02"}, errors.InvalidRequest, "in ASCII digits"),
+        ({"logGroup": GROUP, "month": "1969-12"}, errors.InvalidRequest, "before 1970"),
         ({"logGroup": GROUP, "month": "current"}, errors.MonthNotClosed, "is not over yet"),
         ({"logGroup": GROUP, "month": "future"}, errors.MonthNotClosed, "is not over yet"),
     ],
@@ -296,3 +308,45 @@ def test_every_log_line_is_json_with_the_service_name_and_request_id(env: None, 
     assert [line["message"] for line in lines] == ["bucket check"]
     assert lines[0]["service"] == contract.SERVICE_NAME == "lwk-log-export"
     assert lines[0]["function_request_id"] == CONTEXT.aws_request_id
+
+
+def test_the_first_run_that_may_export_starts_months_back_after_1970(env: None) -> None:
+    result = handlers.bucket_check({"runStartedAt": "1970-04-01T00:00:00+00:00"}, CONTEXT)
+    assert (result["action"], result["month"]) == ("export", "1970-01")
+
+
+# --- no payload in the logs ------------------------------------------------------------------------
+
+# Planted in every event field a handler receives, accepted or refused: it must never reach a log line
+# (Powertools' output) nor an error message (which the Lambda runtime writes to the log).
+MARKER = "planted secret 7f3a!"
+
+
+def _events_with_the_marker() -> list[tuple[Any, Any]]:
+    accepted_month = closed_months(1)[0]
+    return [
+        (handlers.bucket_check, {**RUN_START, "extra": MARKER}),
+        (handlers.bucket_check, {"runStartedAt": MARKER}),
+        (handlers.bucket_check, [MARKER]),
+        (handlers.logs_export, {"logGroup": GROUP, "month": accepted_month, "note": MARKER}),
+        (handlers.logs_export, {"logGroup": MARKER, "month": accepted_month}),
+        (handlers.logs_export, {"logGroup": GROUP, "month": MARKER}),
+        (handlers.logs_export, {"logGroup": {"nested": MARKER}, "month": accepted_month}),
+        (handlers.export_status, {"taskId": MARKER}),
+        (handlers.export_status, MARKER),
+    ]
+
+
+def test_no_handler_logs_event_content_accepted_or_refused(env: None, log_output: io.StringIO) -> None:
+    error_messages = []
+    for handler, event in _events_with_the_marker():
+        try:
+            handler(event, CONTEXT)
+        except errors.LogExportError as error:
+            error_messages.append(f"{type(error).__name__}: {error}")
+
+    logged = log_output.getvalue()
+    assert logged.count('"level":"INFO"') >= 2  # the accepted events did log
+    assert len(error_messages) == 7  # the refused ones raised typed errors
+    assert MARKER not in logged
+    assert not [message for message in error_messages if MARKER in message or "7f3a" in message]

@@ -216,6 +216,27 @@ def test_schedule_starts_the_machine_monthly_with_an_empty_input(template: dict[
     assert (target["Arn"], target["Input"]) == ({"Ref": machine_id}, "{}")
 
 
+
+def test_only_this_rule_of_this_account_may_start_runs_through_the_target_role(template: dict[str, Any]) -> None:
+    (rule,) = resources_of_type(template, "AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    (trust,) = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    rule_arn = {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":events:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+             f":rule/{rule['Properties']['Name']}"],
+        ]  # fmt: skip
+    }
+    assert trust == {
+        "Action": "sts:AssumeRole",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}, "aws:SourceArn": rule_arn}},
+    }
+
+
 def test_schedule_follows_its_settings(two_group_template: dict[str, Any]) -> None:
     (rule,) = resources_of_type(two_group_template, "AWS::Events::Rule").values()
     assert (rule["Properties"]["ScheduleExpression"], rule["Properties"]["State"]) == ("cron(30 1 5 * ? *)", "DISABLED")

@@ -47,3 +47,18 @@ class ExportTaskCancelled(LogExportError):
 class ConfigError(LogExportError):
     """The function's environment does not hold a valid configuration (a deployment fault)."""
 
+
+def describe(value: object) -> str:
+    """A refused input value by its type and size only, for error messages: Lambda writes an unhandled
+    error's message to the function's log, and the value's content may be anything."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} keys"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"a value of type {type(value).__name__}"

@@ -19,8 +19,7 @@ from . import aws
 from .config import load_config
 from .contract import SERVICE_NAME
 from .errors import ExportTaskCancelled, ExportTaskFailed
-from .inputs import ExportRequest, required_string, run_started_at
-from .months import Month, closed_months
+from .inputs import ExportRequest, run_months, task_id
 from .planning import CANCELLED, FAILED, Slot, plan_exports
 
 logger = Logger(service=SERVICE_NAME)
@@ -30,7 +29,7 @@ logger = Logger(service=SERVICE_NAME)
 def bucket_check(event: Any, context: Any) -> dict[str, Any]:
     """Records completed exports, then names the next (log group, month) to export, or says `fin`."""
     config = load_config(os.environ)
-    months = closed_months(Month.of(run_started_at(event)), config.months_back)
+    months = run_months(event, months_back=config.months_back, now=datetime.now(UTC))
     s3 = aws.s3_client()
     recorded = {
         slot.prefix
@@ -78,8 +77,7 @@ def logs_export(event: Any, context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 def export_status(event: Any, context: Any) -> dict[str, str]:
     """Reports an export task's status; a task that ended FAILED or CANCELLED raises, naming the status."""
-    task_id = required_string(event, "taskId", "an export task id")
-    task = aws.describe_export_task(aws.logs_client(), task_id)
+    task = aws.describe_export_task(aws.logs_client(), task_id(event))
     where = f"export task {task.task_id} of {task.log_group} to s3://{task.destination}/{task.destination_prefix}/"
     logger.info("export task status", extra={"taskId": task.task_id, "status": task.status})
     if task.status == FAILED:

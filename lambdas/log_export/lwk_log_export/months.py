@@ -6,9 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .errors import InvalidRequest
+from .contract import FIRST_EXPORTABLE_YEAR
+from .errors import InvalidRequest, describe
 
-_MONTH_PATTERN = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+# ASCII digits only: `\d` also matches other scripts' digits, which int() reads as numbers too
+# ("٢٠٢٦-٠٣" would be March 2026).
+_MONTH_PATTERN = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True, order=True)
@@ -19,10 +22,12 @@ class Month:
     @classmethod
     def parse(cls, text: object, *, field: str = "month") -> Month:
         if not isinstance(text, str) or not (match := _MONTH_PATTERN.fullmatch(text)):
-            raise InvalidRequest(f"{field}: {text!r} is not a month written YYYY-MM, such as \"2026-08\"")
+            raise InvalidRequest(
+                f"{field}: {describe(text)} is not a month written YYYY-MM in ASCII digits, such as \"2026-08\""
+            )
         month = cls(int(match.group(1)), int(match.group(2)))
-        if month.year < 1970:
-            raise InvalidRequest(f"{field}: {text!r} is before 1970, where CloudWatch Logs time starts")
+        if month.year < FIRST_EXPORTABLE_YEAR:
+            raise InvalidRequest(f"{field}: {month} is before {FIRST_EXPORTABLE_YEAR}, where CloudWatch Logs time starts")
         return month
 
     @classmethod
