@@ -8,7 +8,7 @@ from typing import Any
 
 from support.iam.recorder import AwsCallRecorder, function_environments
 from tests.conftest import KitAssembly
-from tests.durable_etl.conftest import BUCKET, aws, etl_env, pin_clock, run_execution, template_env  # noqa: F401
+from tests.durable_etl.conftest import aws, etl_env, pin_clock, run_execution  # noqa: F401
 from tests.durable_etl.datasets import write_dataset
 from tests.permissions.handler_calls import prove_calls_allowed
 
@@ -16,7 +16,7 @@ from tests.permissions.handler_calls import prove_calls_allowed
 def test_every_call_of_durable_etl_runs_is_allowed(aws: Any, run_execution: Any, kit_templates: dict[str, Any]) -> None:  # noqa: F811
     from lwk_durable_etl.contract import HANDLER
 
-    write_dataset(aws.s3, BUCKET, "calls", records=300, objects=2, invalid_every=50)
+    write_dataset(aws.s3, aws.bucket, "calls", records=300, objects=2, invalid_every=50)
     aws.put("broken/a.jsonl", '{"id": "x", "name": "n", "amount": 1}\nnot json\n')
     environment = function_environments(kit_templates)[HANDLER]
     with AwsCallRecorder({HANDLER: environment}) as calls:
