@@ -17,12 +17,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help synth test bench clean
+.PHONY: help synth test bench clean deploy-local e2e-local destroy-local
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make bench   set up and print this machine's benchmark numbers"
+	@echo "make deploy-local / e2e-local / destroy-local   the real cdk deploy into a local emulator (EMULATOR=ministack|localstack), see docs/try-without-an-account.md"
 
 $(VENV_PYTHON):
 	@if [ -z "$(PYTHON_313)" ]; then \
@@ -48,11 +49,23 @@ synth: $(VENV)/.synth-installed node_modules/.package-lock.json
 	@echo "Templates:          $(OUTDIR)/*.template.json"
 	@echo "cdk-nag report:     $(OUTDIR)/validation-report.json (AwsSolutions and Serverless packs)"
 
+# SKIP_DEPLOY_LOCAL=1 leaves out tests/deploy_local/ (it installs and runs the MiniStack emulator).
 test: $(VENV)/.dev-installed node_modules/.package-lock.json
-	$(VENV_PYTHON) -m pytest
+	$(VENV_PYTHON) -m pytest $(if $(SKIP_DEPLOY_LOCAL),-m "not deploy_local")
 
 bench: $(VENV)/.dev-installed node_modules/.package-lock.json
 	@for script in bench/*.py; do echo "== $$script"; $(VENV_PYTHON) $$script; done
+
+# The kit deployed into a local AWS emulator by the real CDK CLI (docs/try-without-an-account.md).
+EMULATOR ?= ministack
+deploy-local: $(VENV)/.dev-installed node_modules/.package-lock.json
+	$(VENV_PYTHON) -m local.cli deploy --emulator $(EMULATOR)
+
+e2e-local: $(VENV)/.dev-installed
+	$(VENV_PYTHON) -m local.cli e2e --emulator $(EMULATOR)
+
+destroy-local: $(VENV)/.dev-installed node_modules/.package-lock.json
+	$(VENV_PYTHON) -m local.cli destroy --emulator $(EMULATOR)
 
 clean:
 	rm -rf $(OUTDIR) .cache .pytest_cache

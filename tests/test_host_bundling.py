@@ -66,16 +66,16 @@ def test_host_assets_import_their_native_wheels_here(host_kit: KitAssembly) -> N
     checked = 0
     for template in host_kit.templates.values():
         for resource in template["Resources"].values():
-            if resource["Type"] != "AWS::Lambda::Function" or not resource["Properties"]["Runtime"].startswith("python"):
+            if resource["Type"] != "AWS::Lambda::Function" or not resource["Properties"]["Runtime"].startswith(
+                "python"
+            ):
                 continue
             asset = host_kit.outdir / f"asset.{resource['Properties']['Code']['S3Key'].removesuffix('.zip')}"
             for library in asset.rglob("*.so"):
                 assert _elf_machine(library) == ELF_MACHINES[host], library
             if (asset / "pydantic_core").is_dir():
-                result = subprocess.run(
-                    [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(asset)!r}); import pydantic_core"],
-                    capture_output=True, text=True, check=False,
-                )  # fmt: skip
+                code = f"import sys; sys.path.insert(0, {str(asset)!r}); import pydantic_core"
+                result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
                 assert result.returncode == 0, result.stderr[-2000:]
                 checked += 1
     assert checked, "no asset with pydantic_core: nothing proved"
