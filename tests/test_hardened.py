@@ -166,3 +166,27 @@ def test_settings_and_the_published_profile_must_agree() -> None:
     assert stack.node.try_get_context(PROFILE_CONTEXT_KEY) is None
     with pytest.raises(ValueError, match="common.profile is 'hardened' but the app was built for 'default'"):
         KitLogGroup(stack, "Logs", common=common, log_group_name="/t/x")
+
+
+def test_every_iam_policy_is_a_managed_policy_with_its_roles_and_document(
+    hardened: KitAssembly, kit: KitAssembly
+) -> None:
+    for workload, template in hardened.templates.items():
+        resources = template["Resources"]
+        assert _of_type(resources, "AWS::IAM::Policy") == {}, workload
+        assert not any("Policies" in r["Properties"] for r in _of_type(resources, "AWS::IAM::Role").values())
+        default_policies = _of_type(kit.templates[workload]["Resources"], "AWS::IAM::Policy")
+        managed = _of_type(resources, "AWS::IAM::ManagedPolicy")
+        # The default profile's inline policies, at the same logical ids and on the same roles.
+        assert set(default_policies) <= set(managed), workload
+        for logical_id, policy in default_policies.items():
+            assert managed[logical_id]["Properties"]["Roles"] == policy["Properties"]["Roles"]
+            assert "PolicyName" not in managed[logical_id]["Properties"]
+
+
+def test_access_log_buckets_are_versioned_under_hardened(hardened: KitAssembly) -> None:
+    for template in hardened.templates.values():
+        for bucket in _of_type(template["Resources"], "AWS::S3::Bucket").values():
+            assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+            rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+            assert any("NoncurrentVersionExpiration" in rule for rule in rules)

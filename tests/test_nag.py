@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, NAG_PACKS
+from stacks.settings.common import HARDENED
+from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, NAG_PACKS, packs_for
 from stacks.workloads import WORKLOADS
 from tests.conftest import synth_kit
 
@@ -62,17 +63,59 @@ EVERY_OPTION_ON = {
 WITH_AN_ACCOUNT = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-central-1"}
 
 
+# The hardened profile: the NIST 800-53 rev 5 pack runs as well, on every optional feature.
+HARDENED_PROFILE = {"kit.profile": HARDENED}
+HARDENED_EVERY_OPTION_ON = {**HARDENED_PROFILE, **EVERY_OPTION_ON}
+
+# NIST findings on workload resources whose owners are fixing them (issue 12): each is a workload's
+# own decision (a DLQ for synchronously invoked functions, the table's backup plan, the state
+# machine's log group). Nothing else may be open; this set only shrinks, to empty.
+OPEN_IN_WORKLOADS: set[Finding] = {
+    ("lwk-dev-log-export/Workflow/ExecutionLogs/Resource", "NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted"),
+    ("lwk-dev-durable-etl/Target/Table/Resource", "NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan"),
+    ("lwk-dev-log-export/Handlers/BucketCheck/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+    ("lwk-dev-log-export/Handlers/LogsExport/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+    ("lwk-dev-log-export/Handlers/ExportStatus/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+    ("lwk-dev-destinations/Worker/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+    ("lwk-dev-custom-runtime/BashFunction/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+}
+
+
+def _open_allowed(overrides: dict[str, str]) -> set[Finding]:
+    return OPEN_IN_WORKLOADS if overrides.get("kit.profile") == HARDENED else set()
+
+
 def _acknowledgements_of(outdir: Path, overrides: dict[str, str]) -> set[Finding]:
-    synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
+    try:
+        synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
+    except RuntimeError:
+        if not _open_allowed(overrides):
+            raise
     report = json.loads((outdir / "validation-report.json").read_text())
-    assert _findings(report, "violations") == set()
+    assert _findings(report, "violations") - _open_allowed(overrides) == set()
     return _acknowledgements(outdir)
+
+
+def test_the_hardened_profile_runs_the_nist_pack_and_leaves_nothing_open(tmp_path: Path) -> None:
+    outdir = tmp_path / "hardened"
+    try:
+        synth_kit(outdir, nag=True, overrides=HARDENED_PROFILE)
+    except RuntimeError:
+        assert OPEN_IN_WORKLOADS, "the hardened synth failed with nothing left open by the workloads"
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert {plugin["pluginName"] for plugin in report["pluginReports"]} == set(packs_for(HARDENED))
+    assert _findings(report, "violations") - OPEN_IN_WORKLOADS == set()
+    nist = next(p for p in report["pluginReports"] if p["pluginName"] == "NIST.800.53.R5")
+    assert nist["suppressedViolations"], "the NIST pack acknowledged nothing: did it run on the kit's resources?"
+    for plugin in report["pluginReports"]:
+        for suppressed in plugin["suppressedViolations"]:
+            assert len(suppressed["reason"]) >= 20, suppressed
 
 
 @pytest.mark.parametrize(
     ("overrides", "environment"),
-    [({}, {}), (EVERY_OPTION_ON, {}), ({}, WITH_AN_ACCOUNT)],
-    ids=["defaults", "every-option-on", "with-an-account"],
+    [({}, {}), (EVERY_OPTION_ON, {}), ({}, WITH_AN_ACCOUNT), (HARDENED_EVERY_OPTION_ON, {})],
+    ids=["defaults", "every-option-on", "with-an-account", "hardened-every-option-on"],
 )
 def test_every_acknowledgement_is_still_needed(
     cli_synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], environment: dict[str, str]
@@ -103,7 +146,7 @@ def test_every_acknowledgement_is_still_needed(
     # And nothing else appears: the acknowledgements are all that stood between the app and nag.
     unexplained = [
         (found, rule)
-        for found, rule in sorted(findings)
+        for found, rule in sorted(findings - _open_allowed(overrides))
         if not any(rule == rule_id and (found == p or found.startswith(p + "/")) for p, rule_id in acknowledged)
     ]
     assert unexplained == []

@@ -79,6 +79,7 @@ class KitFunction(Construct):
             durable_config=durable_config,
         )
         self._enable_tracing()
+        self._acknowledge_nist_findings()
         if durable_config is not None:
             self._allow_checkpoints()
         if runtime is lambda_.Runtime.PYTHON_3_13 or runtime.name == lambda_.Runtime.PYTHON_3_13.name:
@@ -89,6 +90,23 @@ class KitFunction(Construct):
                     "python3.13 on purpose: the durable execution SDK, the tests and the benchmarks run on "
                     "3.13 here; move to 3.14 together with .python-version and the pins.",
                 )
+
+    def _acknowledge_nist_findings(self) -> None:
+        # Only under the hardened profile, where the NIST 800-53 pack runs (acknowledge skips them otherwise).
+        acknowledge(
+            self.function,
+            "NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
+            "The kit's functions talk only to AWS APIs (S3, DynamoDB, SQS, SNS, Logs, Lambda, X-Ray) over TLS "
+            "with IAM-signed requests and reach no private network; a VPC would need a NAT gateway or some ten "
+            "interface endpoints per AZ. Attach a VPC where your boundary requires it (docs/security.md).",
+        )
+        acknowledge(
+            self.function,
+            "NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
+            "Reserved concurrency takes capacity from the account's shared pool and Lambda refuses to leave "
+            "less than 100 unreserved, so a fixed number fails to deploy in accounts with a low quota; the "
+            "right limit is the operator's per account (docs/security.md).",
+        )
 
     def _enable_tracing(self) -> None:
         # Tracing is switched on through the L1 so that CDK does not put the X-Ray statement (which

@@ -18,16 +18,22 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
 from stacks.settings.common import HARDENED, PROFILES
+from stacks.shared.managed_policies import ManagedPoliciesOnly
+from stacks.shared.nag import PROFILE_CONTEXT_KEY
 
-PROFILE_CONTEXT_KEY = "lwk:profile"
 _ID = "KitKeys"
 
 
 def use_profile(app: cdk.App, profile: str) -> None:
-    """Publish the validated `kit.profile` to every construct of `app`; call it before adding stacks."""
+    """Publish the validated `kit.profile` to every construct of `app`; call it before adding stacks.
+
+    Under `hardened` it also renders every IAM policy as a managed policy (ManagedPoliciesOnly).
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}")
     app.node.set_context(PROFILE_CONTEXT_KEY, profile)
+    if profile == HARDENED:
+        cdk.Aspects.of(app).add(ManagedPoliciesOnly())
 
 
 def profile_of(scope: IConstruct) -> str:

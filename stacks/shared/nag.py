@@ -15,6 +15,9 @@ from constructs import IConstruct
 
 from stacks.settings.common import DEFAULT, HARDENED
 
+# Where the kit app publishes kit.profile (stacks/shared/kit_keys.py: use_profile).
+PROFILE_CONTEXT_KEY = "lwk:profile"
+
 # Context key naming acknowledgements to leave out (`<construct path>|<rule id>`, comma-separated).
 # Only the tests set it, to show that a finding comes back without its acknowledgement.
 DROP_ACKNOWLEDGEMENTS_KEY = "lwk:dropAcknowledgements"
@@ -71,6 +74,8 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
         raise ValueError(f"{rule_id!r} is not a cdk-nag rule id: copy it from the synth error ('Acknowledge with ...')")
     if len(reason) < 20:
         raise ValueError(f"acknowledgement of {rule_id} on {scope.node.path} needs a specific reason")
+    if rule_id.startswith(HARDENED_PACK + "::") and scope.node.try_get_context(PROFILE_CONTEXT_KEY) != HARDENED:
+        return  # the NIST pack runs under the hardened profile only: nothing to acknowledge elsewhere
     dropped = str(scope.node.try_get_context(DROP_ACKNOWLEDGEMENTS_KEY) or "").split(",")
     if f"{scope.node.path}|{rule_id}" in dropped:
         return

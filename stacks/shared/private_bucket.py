@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.shared.kit_keys import KitKeys
+from stacks.shared.nag import acknowledge
 
 
 class PrivateBucket(Construct):
@@ -50,10 +51,21 @@ class PrivateBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,
         )
+        access_log_rule = s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))],
+            # Under hardened the access logs are versioned too (NIST 800-53 AU-9: an overwritten or
+            # deleted log stays readable until its noncurrent version expires).
+            versioned=True if self.key else None,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=cdk.Duration.days(access_log_days),
+                    noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_days),
+                )
+                if self.key
+                else access_log_rule
+            ],
             **common,
         )
         self.bucket = s3.Bucket(
@@ -71,3 +83,11 @@ class PrivateBucket(Construct):
             ],
             **common,
         )
+        for bucket in (self.access_logs, self.bucket):
+            acknowledge(
+                bucket,
+                "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+                "Replication needs a second bucket in another Region (or account) with its own key and role: "
+                "a disaster-recovery choice the kit leaves to the operator (docs/security.md); versioning and "
+                "retention on delete keep the data recoverable in this Region.",
+            )
