@@ -16,12 +16,15 @@ contract = load_contract("log-export")
 
 
 class ExportBucket(Construct):
-    """The bucket exports land in: a PrivateBucket (SSE-S3, TLS only, versioned, access-logged) whose
-    objects move to Glacier Instant Retrieval after `archive_after_days`.
+    """The bucket exports land in: a PrivateBucket (TLS only, versioned, access-logged; SSE-S3 under the
+    default profile, SSE-KMS with the stack's customer-managed data key under `hardened`) whose objects
+    move to Glacier Instant Retrieval after `archive_after_days`.
 
-    Its policy lets CloudWatch Logs (`logs.<region>.amazonaws.com`), acting for one of this account's
-    log groups in this region, read the bucket ACL and put objects under the configured log groups'
-    prefixes with the `bucket-owner-full-control` ACL. The `grant_*` methods give the handlers the rest.
+    Its policy lets CloudWatch Logs (`logs.<region>.amazonaws.com`), acting for one of the configured
+    log groups of this account and region, read the bucket ACL and put objects under those log groups'
+    prefixes with the `bucket-owner-full-control` ACL. With a key, the key's policy lets CloudWatch Logs
+    generate data keys and decrypt with it under the same guard: CreateExportTask supports SSE-KMS
+    buckets when the key policy allows the Logs service. The `grant_*` methods give the handlers the rest.
     """
 
     def __init__(
@@ -29,7 +32,7 @@ class ExportBucket(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.prefixes = [contract.export_prefix(group) for group in log_groups]
-        self.bucket = PrivateBucket(
+        storage = PrivateBucket(
             self,
             "Storage",
             lifecycle_rules=[
@@ -44,7 +47,10 @@ class ExportBucket(Construct):
                     ],
                 )
             ],
-        ).bucket
+        )
+        self.bucket = storage.bucket
+        # The stack's customer-managed key under the hardened profile; None (SSE-S3) otherwise.
+        self.key = storage.key
         stack = cdk.Stack.of(self)
         logs_service = iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")
         # Confused-deputy guard: only exports of the configured log groups of this account may use it
@@ -81,6 +87,18 @@ class ExportBucket(Construct):
             )
         )
 
+        if self.key is not None:
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudWatchLogsExportEncrypt",
+                    principals=[logs_service],
+                    # What an export's writes into an SSE-KMS bucket need (in a key policy "*" is this key).
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=["*"],
+                    conditions=from_own_log_groups,
+                )
+            )
+
     def _export_objects(self, suffix: str = "*") -> list[str]:
         return [self.bucket.arn_for_objects(f"{prefix}/{suffix}") for prefix in self.prefixes]
 
@@ -96,3 +114,6 @@ class ExportBucket(Construct):
             actions=["s3:PutObject"],
             resource_arns=self._export_objects(f"*/{contract.COMPLETION_RECORD}"),
         )
+        if self.key is not None:
+            # A PutObject into an SSE-KMS bucket makes S3 ask KMS for a data key as the caller.
+            iam.Grant.add_to_principal(grantee=grantee, actions=["kms:GenerateDataKey"], resource_arns=[self.key.key_arn])

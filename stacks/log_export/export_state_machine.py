@@ -7,7 +7,6 @@ import json
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -23,7 +22,7 @@ from stacks.log_export.export_definition import (
 from stacks.log_export.export_handlers import WORKLOAD, ExportHandlers
 from stacks.log_export.settings import LogExportSettings
 from stacks.settings.common import CommonSettings
-from stacks.shared.kit_function import log_retention
+from stacks.shared.kit_log_group import KitLogGroup
 from stacks.shared.nag import acknowledge, logical_id
 
 
@@ -45,13 +44,12 @@ class ExportStateMachine(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         name = f"{common.name_prefix}-{WORKLOAD}"
-        self.log_group = logs.LogGroup(
+        self.log_group = KitLogGroup(
             self,
             "ExecutionLogs",
+            common=common,
             # The prefix AWS recommends for vended logs: it keeps Logs' resource policy from growing.
             log_group_name=f"/aws/vendedlogs/states/{name}",
-            retention=log_retention(common.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         stack = cdk.Stack.of(self)
         self.state_machine = sfn.StateMachine(

@@ -400,6 +400,7 @@ def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, n
 
     from stacks.log_export import LogExportStack
     from stacks.settings import settings_from_context
+    from stacks.shared.kit_keys import use_profile
     from stacks.shared.nag import add_nag_checks
 
     app = cdk.App(
@@ -408,10 +409,11 @@ def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, n
         builtin_cloud_formation_validation=False,
     )
     settings = settings_from_context(app.node.get_all_context())
+    use_profile(app, settings.common.profile)
     stack = LogExportStack(
         app, f"lwk-{settings.common.stage}-log-export", common=settings.common, settings=settings.log_export
     )
     if nag:
-        add_nag_checks(app)
+        add_nag_checks(app, profile=settings.common.profile)
     return app.synth().get_stack_by_name(stack.stack_name).template
 
