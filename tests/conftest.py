@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from tests.hermetic import NO_AWS, SHELL_SETTINGS, environment_left_as_found, run_cdk
+
 # Before aws_cdk is first imported: jsii prints an end-of-life banner for Node 20 otherwise.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 # `cdk synth` runs `python3 app.py`: let that be this interpreter's venv, as `make test` does through
@@ -12,14 +14,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 # Nothing of the developer's AWS set-up may reach the tests: a profile's endpoint or retry settings
 # would redirect or change moto-bound clients, an account makes `cdk synth` look itself up with STS
-# and write ARNs out, Powertools/Lambda log settings change what the handlers print. Each fixture
-# sets the fake credentials and region it needs.
-for _name in [n for n in os.environ if n.startswith(("AWS_", "CDK_DEFAULT_", "POWERTOOLS_"))]:
+# and write ARNs out, CDK_CONTEXT_JSON/CDK_OUTDIR would change an in-process synth, Powertools/Lambda
+# log settings change what the handlers print. Each fixture sets the fake credentials and region it
+# needs; processes the suite starts get a clean environment of their own (tests/hermetic.py).
+for _name in [n for n in os.environ if n.startswith(SHELL_SETTINGS)]:
     del os.environ[_name]
-os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+os.environ.update(NO_AWS)
 
 import json  # noqa: E402
-import subprocess  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -70,22 +72,24 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitAssembly]:
     yield synth_kit(tmp_path_factory.mktemp("cdk.out"), nag=False)
 
 
-@pytest.fixture(scope="session")
-def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`npx cdk synth` of the real app with cdk-nag on, exactly as `make synth` runs it: its cdk.out."""
-    outdir = tmp_path_factory.mktemp("cli-cdk.out")
-    result = subprocess.run(
-        ["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(outdir)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-5000:]
-    return outdir
+@pytest.fixture(autouse=True)
+def _environment_guard() -> Iterator[None]:
+    """Fails a test that leaves AWS_*, CDK_* or POWERTOOLS_* variables changed behind it (moto's
+    fake keys, say), after putting them back: a later `cdk synth` in the same worker would use them."""
+    with environment_left_as_found():
+        yield
 
 
 @pytest.fixture(scope="session")
 def cdk_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The CDK CLI's home for this session: no cache from the user's `~/.cdk` can reach a test."""
     return tmp_path_factory.mktemp("cdk-home")
+
+
+@pytest.fixture(scope="session")
+def cli_synth(tmp_path_factory: pytest.TempPathFactory, cdk_home: Path) -> Path:
+    """`cdk synth` of the real app with cdk-nag on, as `make synth` runs it but hermetic: its cdk.out."""
+    outdir = tmp_path_factory.mktemp("cli-cdk.out")
+    result = run_cdk(["synth", "--quiet", "--output", str(outdir)], cdk_home=cdk_home)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return outdir

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,8 +21,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # The shell settings that change what AWS SDKs, the CDK CLI, CDK apps or Powertools do.
 SHELL_SETTINGS = ("AWS_", "CDK_", "POWERTOOLS_")
-# What the guard watches: a test that changes these leaks into every later test of its worker.
-GUARDED = SHELL_SETTINGS
 # Nothing to read from `~/.aws`, no instance metadata to ask: no credentials at all.
 NO_AWS = {
     "AWS_CONFIG_FILE": os.devnull,
@@ -66,7 +64,9 @@ def run_cdk(
 
 
 def guarded_variables() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name.startswith(GUARDED)}
+    """The variables a test must leave as it found them: changed, they reach every later test of its
+    worker (and the processes those start)."""
+    return {name: value for name, value in os.environ.items() if name.startswith(SHELL_SETTINGS)}
 
 
 class EnvironmentLeak(AssertionError):
@@ -91,9 +91,3 @@ def environment_left_as_found() -> Iterator[None]:
         "mid-test) or a context manager that restores them."
     )
 
-
-def restore(variables: Mapping[str, str]) -> None:
-    """Make the guarded variables exactly `variables` (for tests of the guard itself)."""
-    for name in list(guarded_variables()):
-        del os.environ[name]
-    os.environ.update(variables)

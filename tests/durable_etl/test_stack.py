@@ -193,10 +193,12 @@ def test_every_call_the_handler_makes_is_granted_on_the_right_prefix(
     monkeypatch.setenv("EXTRACT_RECORDS_PER_STEP", "1000")
     write_dataset(aws.s3, aws.bucket, "calls", records=2_500, objects=2, invalid_every=100)
     aws.put("broken/a.jsonl", '{"id": "x", "name": "n", "amount": 1}\nnot json\n')
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    assert run_execution({"datasetId": "calls", "batchSize": 400}).result.status.value == "SUCCEEDED"
-    assert run_execution({"datasetId": "broken", "batchSize": 1}).result.status.value == "FAILED"  # cleans up
-    monkeypatch.undo()
+    # Record only these two runs. A scoped patch, not monkeypatch.undo(): undo would also drop the
+    # fixtures' fake credentials under a live moto, which then restores them for good on its exit.
+    with monkeypatch.context() as recording_only:
+        recording_only.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+        assert run_execution({"datasetId": "calls", "batchSize": 400}).result.status.value == "SUCCEEDED"
+        assert run_execution({"datasetId": "broken", "batchSize": 1}).result.status.value == "FAILED"  # cleans up
 
     needed = {action for service, op, _ in calls for action in IAM_ACTIONS.get((service, op), [f"{service}:{op}"])}
     granted: set[str] = set()
