@@ -19,6 +19,8 @@ from stacks.shared.nag import acknowledge, logical_id
 __all__ = ["LIVE_ALIAS_NAME", "KitFunction", "log_retention"]  # log_retention: its old home, still imported
 
 LIVE_ALIAS_NAME = "live"
+# The id of aws-cdk-lib's note, on every synth, that adding durable config to a function replaces it.
+DURABLE_REPLACEMENT_NOTE = "aws-lambda:Function.DurableConfig"
 
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
@@ -82,6 +84,11 @@ class KitFunction(Construct):
         self._acknowledge_nist_findings()
         if durable_config is not None:
             self._allow_checkpoints()
+            cdk.Annotations.of(self.function).acknowledge_info(
+                DURABLE_REPLACEMENT_NOTE,
+                "Durable from its first deploy, so nothing is replaced. Turning durability on for a "
+                "function that is already deployed does replace it (README, What every stack shares).",
+            )
         if runtime is lambda_.Runtime.PYTHON_3_13 or runtime.name == lambda_.Runtime.PYTHON_3_13.name:
             for rule_id in ("AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"):
                 acknowledge(
