@@ -44,10 +44,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed for the CDK CLI: install Node 20 or newer." >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 
+# What the CLI and CDK print on every successful synth (and blank lines); anything else (a warning,
+# an error) shows.
+SYNTH_CHATTER := ^(Bundling asset .*\.\.\.|Successfully synthesized to .*|Supply a stack id .*|)$$
+
+# `make synth ARGS='-c kit.stage=prod'` passes options to `cdk synth`. The previous synth's templates
+# go first, so that $(OUTDIR) never shows stacks of another stage or a removed workload; bundled
+# assets stay for reuse, and those the new templates do not use go afterwards.
 synth: $(VENV)/.synth-installed node_modules/.package-lock.json
-	npx --no-install cdk synth --quiet --output $(OUTDIR)
-	@echo "Templates:          $(OUTDIR)/*.template.json"
-	@echo "cdk-nag report:     $(OUTDIR)/validation-report.json (AwsSolutions and Serverless packs)"
+	@if [ -d $(OUTDIR) ]; then find $(OUTDIR) -mindepth 1 -maxdepth 1 ! -name 'asset.*' -exec rm -rf {} +; fi
+	@./cdk synth --quiet --output $(OUTDIR) $(ARGS) 2>&1 | { grep -v -E '$(SYNTH_CHATTER)' || true; }
+	@for asset in $(OUTDIR)/asset.*; do \
+		[ ! -e "$$asset" ] || grep -qF "$${asset##*/}" $(OUTDIR)/*.assets.json || rm -rf "$$asset"; done
+	@echo "Templates in $(OUTDIR)/:"
+	@for template in $(OUTDIR)/*.template.json; do echo "  $$template"; done
+	@echo "cdk-nag report: $(OUTDIR)/validation-report.json"
 
 # SKIP_DEPLOY_LOCAL=1 leaves out tests/deploy_local/ (it installs and runs the MiniStack emulator).
 test: $(VENV)/.dev-installed node_modules/.package-lock.json
