@@ -43,6 +43,7 @@ def clean_environment(*, cdk_home: Path, path: str | None = None, **extra: str) 
     environment = {name: value for name, value in os.environ.items() if not name.startswith(SHELL_SETTINGS)}
     environment.update(NO_AWS)
     environment["CDK_HOME"] = str(cdk_home)
+    environment["CDK_DISABLE_CLI_TELEMETRY"] = "true"  # nothing to send it to, and nothing to wait for
     environment["PATH"] = path if path is not None else os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     environment["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = node_major_version()
     environment.update(extra)

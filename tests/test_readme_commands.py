@@ -54,10 +54,13 @@ class Command:
             if rest[:1] and rest[0] in {"bootstrap", "deploy", "destroy", "diff"}:
                 return "needs an account"
         if program == "make":
-            if rest[:1] == ["synth"]:
+            target, variables = rest[:1], rest[1:]
+            if target == ["synth"]:
                 return "runs"
-            if rest == ["test"] or rest == ["bench"]:
+            if target in (["test"], ["bench"]) and all(re.match(r"^[A-Z_]+=", v) for v in variables):
                 return "is the suite or the bench"
+            if target and target[0].endswith("-local"):
+                return "deploys into a local emulator"  # minutes; tests/deploy_local runs it
         if program == ".venv/bin/python":
             if rest[:2] == ["-m", "pytest"]:
                 return "is the suite or the bench"
@@ -171,7 +174,14 @@ def test_the_suite_and_bench_commands_name_what_exists(command: Command) -> None
     elif words[0] == ".venv/bin/python":
         assert REPO_ROOT / words[1] in BENCHMARKS
     else:
-        assert words in (["make", "test"], ["make", "bench"])
+        assert words[:2] in (["make", "test"], ["make", "bench"])
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "deploys into a local emulator"], ids=_ids)
+def test_the_local_emulator_commands_are_make_targets(command: Command) -> None:
+    target = next(word for word in shlex.split(command.text) if word.endswith("-local"))
+    assert re.search(rf"^{re.escape(target)}:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert (REPO_ROOT / "tests" / "deploy_local").is_dir()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=_ids)
