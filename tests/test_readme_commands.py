@@ -120,6 +120,9 @@ def test_every_documented_command_has_a_known_kind(command: Command) -> None:
 def _fresh_shell(command: str, cdk_home: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     environment = clean_environment(cdk_home=cdk_home, path=FRESH_PATH)
     del environment["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"]  # ./cdk and make set it themselves
+    # Under `make test` these say "you are a sub-make", and make would announce its directory.
+    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"):
+        environment.pop(name, None)
     return subprocess.run(
         ["bash", "-c", command], cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=timeout
     )
