@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -41,7 +42,9 @@ def asset_size() -> None:
     from stacks.settings import CommonSettings
 
     with tempfile.TemporaryDirectory() as outdir:
-        app = cdk.App(outdir=outdir, builtin_cloud_formation_validation=False)
+        # cdk.json's feature flags: the kit's constructs are written for them.
+        context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+        app = cdk.App(outdir=outdir, context=context, builtin_cloud_formation_validation=False)
         DestinationsStack(
             app,
             "bench-destinations",
@@ -136,7 +139,8 @@ def replay_throughput(messages: int) -> None:
                 )
             started = time.perf_counter()
             report = replay(
-                sqs=sqs, lambda_client=lambda_client, queue_url=queue_url, function="w", wait_seconds=0, out=lambda _: None
+                sqs=sqs, lambda_client=lambda_client, s3=boto3.client("s3", region_name="eu-west-1"), queue_url=queue_url,
+                function="w", wait_seconds=0, out=lambda _: None,
             )
             elapsed = time.perf_counter() - started
     finally:

@@ -14,7 +14,8 @@ from stacks.shared.kit_function import KitFunction
 class FailureHandler(KitFunction):
     """`lwk_destinations.handlers.failure`: keeps each failed request in the kept-failures queue.
 
-    May send to that queue (and use its key for it) and nothing else; a record it cannot process
+    May send to that queue (and use its key for it) and write under the offload bucket's prefix
+    (a kept failure too big for the queue), nothing else; a record it cannot process
     goes, after Lambda's retries, to the queue's dead-letter queue.
     """
 
@@ -28,7 +29,10 @@ class FailureHandler(KitFunction):
             workload="destinations",
             code=code,
             handler=contract.FAILURE_HANDLER,
-            environment={contract.KEPT_FAILURES_QUEUE_URL_ENV: kept.queue.queue_url},
+            environment={
+                contract.KEPT_FAILURES_QUEUE_URL_ENV: kept.queue.queue_url,
+                contract.OFFLOAD_BUCKET_ENV: kept.offload.bucket.bucket_name,
+            },
             description="On-failure destination of the worker: keeps the failed request for replay",
         )
         kept.grant_keep(self)

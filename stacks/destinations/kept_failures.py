@@ -6,12 +6,15 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.destinations.contract import contract
 from stacks.shared.kit_function import KitFunction
-from stacks.shared.nag import acknowledge
+from stacks.shared.nag import acknowledge, logical_id
+from stacks.shared.prefix_access import PrefixAccess
+from stacks.shared.private_bucket import PrivateBucket
 
 KEPT_RETENTION = cdk.Duration.days(contract.KEPT_RETENTION_DAYS)
 # Every listing (`--dry-run`) and every refused re-invoke counts as a receive; a message received
@@ -20,13 +23,15 @@ MAX_RECEIVES_BEFORE_DLQ = contract.MAX_RECEIVES_BEFORE_DLQ
 
 
 class KeptFailures(Construct):
-    """The queue of failed requests waiting for replay, and its dead-letter queue.
+    """The queue of failed requests waiting for replay, its dead-letter queue, and the offload bucket.
 
     Creates a customer managed KMS key (rotated) and two standard SQS queues encrypted with it,
     TLS-only, kept 14 days: `queue` (one message per failed request, written by the failure
-    handler) and `dead_letter_queue` (messages received too often without being replayed, and the
-    events the destination handlers could not process). Grants nothing until asked: see
-    `grant_keep`, `send_async_failures_of` and `replay_statements`.
+    handler, at most contract.KEPT_MESSAGE_MAX_BYTES each) and `dead_letter_queue` (messages
+    received too often without being replayed, and the events the destination handlers could not
+    process). `offload` is a PrivateBucket for whole kept failures too big for the queue, under
+    contract.OFFLOAD_PREFIX, expired after contract.OFFLOAD_EXPIRATION_DAYS. Grants nothing until
+    asked: see `grant_keep`, `send_async_failures_of` and `replay_statements`.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -64,9 +69,21 @@ class KeptFailures(Construct):
             encryption_master_key=self.key,
             retention_period=KEPT_RETENTION,
             enforce_ssl=True,
+            # The failure handler offloads what would not fit (kept.py); set, not left to SQS's default.
+            max_message_size_bytes=contract.KEPT_MESSAGE_MAX_BYTES,
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=MAX_RECEIVES_BEFORE_DLQ, queue=self.dead_letter_queue
             ),
+        )
+
+        self.offload = PrivateBucket(
+            self,
+            "Offload",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    prefix=contract.OFFLOAD_PREFIX, expiration=cdk.Duration.days(contract.OFFLOAD_EXPIRATION_DAYS)
+                )
+            ],
         )
 
     def _send_statements(self, queue: sqs.IQueue) -> list[iam.PolicyStatement]:
@@ -78,9 +95,13 @@ class KeptFailures(Construct):
         ]
 
     def grant_keep(self, function: KitFunction) -> None:
-        """Let `function` send kept failures to `queue`."""
+        """Let `function` send kept failures to `queue` and write whole ones under the offload prefix."""
         for statement in self._send_statements(self.queue):
             function.role.add_to_principal_policy(statement)
+        PrefixAccess(
+            function, "OffloadAccess", bucket=self.offload.bucket, prefix=contract.OFFLOAD_PREFIX, role=function.role,
+            write=True,
+        )  # fmt: skip
 
     def send_async_failures_of(self, function: KitFunction) -> None:
         """Make `dead_letter_queue` the dead-letter queue of `function`, and let it send there.
@@ -99,11 +120,18 @@ class KeptFailures(Construct):
         )
 
     def replay_statements(self) -> list[iam.PolicyStatement]:
-        """What the replay command does to the queue: receive, delete, release, decrypt."""
+        """What the replay command does: receive, delete, release and decrypt kept failures; read offloaded ones."""
+        bucket = self.offload.bucket
+        keys = [self.key.key_arn, *([bucket.encryption_key.key_arn] if bucket.encryption_key else [])]
         return [
             iam.PolicyStatement(
                 actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
                 resources=[self.queue.queue_arn],
             ),
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key.key_arn]),
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=keys),
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{contract.OFFLOAD_PREFIX}*")]),
         ]
+
+    def offload_wildcard_finding(self) -> str:
+        """The cdk-nag IAM5 finding id of `replay_statements`' object wildcard (for its acknowledgement)."""
+        return f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(self.offload.bucket)}.Arn>/{contract.OFFLOAD_PREFIX}*]"

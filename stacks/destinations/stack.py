@@ -54,6 +54,7 @@ class DestinationsStack(cdk.Stack):
             "WorkerAliasArn": (worker_alias.function_arn, "Invoke this (--invocation-type Event); replay --function"),
             "WorkerFunctionName": (worker.function.function_name, "The worker function"),
             "FailedRequestsQueueUrl": (kept.queue.queue_url, "Kept failed requests; replay --queue-url"),
+            "OffloadBucketName": (kept.offload.bucket.bucket_name, "Whole kept failures too big for the queue"),
             "DeadLetterQueueUrl": (kept.dead_letter_queue.queue_url, "Unprocessable records, over-received kept failures"),
             "ReplayPolicyArn": (replay_policy.managed_policy_arn, "Managed policy for the replay command"),
             "AlarmTopicArn": (alarms.topic.topic.topic_arn, "Where the workload's alarms publish"),

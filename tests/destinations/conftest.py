@@ -9,20 +9,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
 from support.aws_limits import strict_aws_limits
-from tests.conftest import REPO_ROOT, KitAssembly
+from support.cfn import ACCOUNT, REGION, Deployment, deploy
+from support.paths import use_lambda_code
+from support.stand_ins import mocked_aws
+from tests.conftest import KitAssembly
 from tests.destinations.lambda_async import LambdaAsync
-from tests.destinations.moto_stack import ACCOUNT, REGION, Deployment, deploy
 
 # The Lambda asset root is the import root inside Lambda: make it one here too.
-ASSET_ROOT = REPO_ROOT / "lambdas" / "destinations"
-if str(ASSET_ROOT) not in sys.path:
-    sys.path.insert(0, str(ASSET_ROOT))
+ASSET_ROOT = use_lambda_code("destinations")
 
 
 def _forget_clients() -> None:
@@ -40,6 +38,7 @@ class DeployedStack:
     lambda_async: LambdaAsync
     sqs: Any
     lambda_client: Any
+    s3: Any
 
     @property
     def worker_alias_arn(self) -> str:
@@ -53,11 +52,13 @@ class DeployedStack:
     def dead_letter_queue_url(self) -> str:
         return self.deployment.outputs["DeadLetterQueueUrl"]
 
-    def function_name(self, logical_prefix: str) -> str:
-        """The moto name of the function whose logical id starts with `logical_prefix` + "Function"."""
-        names = self.deployment.function_names.items()
-        (name,) = [name for logical_id, name in names if logical_id.startswith(f"{logical_prefix}Function")]
-        return name
+    @property
+    def offload_bucket(self) -> str:
+        return self.deployment.outputs["OffloadBucketName"]
+
+    def function_name(self, construct_id: str) -> str:
+        """The moto name of the function of construct `construct_id` ("Worker", "FailureHandler", ...)."""
+        return self.deployment.function(f"{construct_id}Function").name
 
     def alias_arn(self, logical_prefix: str) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name(logical_prefix)}:live"
@@ -81,16 +82,8 @@ class DeployedStack:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto, as strict as AWS's limits, for every AWS call of the test, with fake credentials."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
     # Each test is a new execution environment: handler modules (and their Powertools loggers,
-    # which read POWERTOOLS_SERVICE_NAME at import) are imported afresh, whatever ran before.
+    # which read POWERTOOLS_* at import) are imported afresh, whatever ran before.
     for name in [m for m in sys.modules if m.startswith("lwk_destinations.")]:
         monkeypatch.delitem(sys.modules, name)
     # Powertools sets up a logger once per service name and process, with a handler bound to the
@@ -98,7 +91,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("lwk-destinations")]:
         monkeypatch.delitem(logging.root.manager.loggerDict, name)
     _forget_clients()
-    with mock_aws(), strict_aws_limits():
+    with mocked_aws(), strict_aws_limits():
         yield
     _forget_clients()
 
@@ -106,12 +99,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def deployed(aws: None, kit: KitAssembly) -> DeployedStack:
     """The synthesized destinations template created in moto, with Lambda's async path stood in for."""
-    clients = {service: boto3.client(service, region_name=REGION) for service in ("kms", "sqs", "iam", "lambda")}
-    deployment = deploy(kit.templates["destinations"], clients=clients)
+    deployment = deploy(kit.templates["destinations"])
+    clients = deployment.clients
     lambda_async = LambdaAsync(
         lambda_client=clients["lambda"], sqs_client=clients["sqs"], dead_letter_targets=deployment.dead_letter_targets
     )
-    return DeployedStack(deployment, lambda_async, clients["sqs"], clients["lambda"])
+    return DeployedStack(deployment, lambda_async, clients["sqs"], clients["lambda"], clients["s3"])
 
 
 @pytest.fixture

@@ -29,7 +29,11 @@ dispatcher does what the Lambda developer guide says Lambda does, reading every 
   sends condition EventAgeExceeded with approximateInvokeCount 0 and no response fields, which
   the record model accepts.
 
-What it does not model: throttling and its back-off, duplicate deliveries, payload size limits.
+- A client's asynchronous invoke over Lambda's 1 MB payload quota is refused with
+  RequestTooLargeException (support.aws_limits); Lambda's own deliveries to a destination are not
+  checked (the guide documents no limit for a Lambda destination).
+
+What it does not model: throttling and its back-off, duplicate deliveries.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
+
+from support.aws_limits import check_async_invoke_payload
 
 DEFAULT_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
@@ -112,15 +118,24 @@ class LambdaAsync:
     # -- accepting ------------------------------------------------------------------------------
 
     def invoke_async(
-        self, function: str, payload: Any, *, qualifier: str | None = None, queued_for_seconds: int = 0
+        self,
+        function: str,
+        payload: Any,
+        *,
+        qualifier: str | None = None,
+        queued_for_seconds: int = 0,
+        from_lambda: bool = False,
     ) -> str:
         """Queue an event as `Invoke --invocation-type Event` does; returns its request id.
 
         `queued_for_seconds` models a backlog: the first attempt starts that long after acceptance.
+        `from_lambda`: Lambda itself delivers (a destination record), not a client.
         """
         name, parsed_qualifier = _split_function(function)
         qualifier = qualifier or parsed_qualifier or "$LATEST"
         body = payload if isinstance(payload, str) else json.dumps(payload)
+        if not from_lambda:
+            check_async_invoke_payload(body)
         refusal = self.refuse(function, json.loads(body))
         if refusal is not None:
             raise refusal
@@ -223,7 +238,7 @@ class LambdaAsync:
     def _deliver(self, destination_arn: str, record: dict[str, Any]) -> None:
         service = destination_arn.split(":")[2]
         if service == "lambda":
-            self.invoke_async(destination_arn, record)
+            self.invoke_async(destination_arn, record, from_lambda=True)
         elif service == "sqs":
             self.sqs_client.send_message(QueueUrl=self._queue_url(destination_arn), MessageBody=json.dumps(record))
         else:

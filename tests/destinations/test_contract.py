@@ -59,14 +59,21 @@ def test_the_template_names_the_contracts_handlers_and_environment(kit: KitAssem
         module, _, attribute = handler.rpartition(".")
         assert callable(getattr(importlib.import_module(module), attribute))
     environment = functions["FailureHandler"]["Environment"]["Variables"]
-    assert set(environment) == {contract.KEPT_FAILURES_QUEUE_URL_ENV}
+    assert set(environment) == {contract.KEPT_FAILURES_QUEUE_URL_ENV, contract.OFFLOAD_BUCKET_ENV}
     # What the template sets is what the handler's config reads.
-    assert load_config({contract.KEPT_FAILURES_QUEUE_URL_ENV: "https://queue"}).keep_target() == "https://queue"
+    target = load_config({name: f"value of {name}" for name in environment}).keep_target()
+    assert (target.queue_url, target.offload_bucket) == (
+        f"value of {contract.KEPT_FAILURES_QUEUE_URL_ENV}",
+        f"value of {contract.OFFLOAD_BUCKET_ENV}",
+    )
 
 
-def test_the_failure_handler_config_names_the_missing_variable() -> None:
-    with pytest.raises(ConfigError, match=contract.KEPT_FAILURES_QUEUE_URL_ENV):
-        load_config({}).keep_target()
+@pytest.mark.parametrize("missing", ["KEPT_FAILURES_QUEUE_URL_ENV", "OFFLOAD_BUCKET_ENV"])
+def test_the_failure_handler_config_names_the_missing_variable(missing: str) -> None:
+    environ = {contract.KEPT_FAILURES_QUEUE_URL_ENV: "https://queue", contract.OFFLOAD_BUCKET_ENV: "bucket"}
+    del environ[getattr(contract, missing)]
+    with pytest.raises(ConfigError, match=getattr(contract, missing)):
+        load_config(environ).keep_target()
 
 
 @pytest.mark.parametrize(

@@ -137,3 +137,14 @@ def test_the_job_fails_when_the_event_says_so() -> None:
 def test_the_job_refuses_input_that_is_not_a_job_request(event: Any) -> None:
     with pytest.raises(InvalidJobRequestError, match="Success|JSON object"):
         run_job(event)
+
+
+def test_a_message_written_before_schema_2_still_reads_and_replays() -> None:
+    body = (
+        '{"schemaVersion":1,"requestId":"r-1","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:w:live",'
+        '"condition":"RetriesExhausted","approximateInvokeCount":3,"failedAt":"2026-11-27T09:03:00Z",'
+        '"requestPayload":{"Success":false,"orderId":"o-1"},"error":{"type":"JobFailedError","message":"m"}}'
+    )
+    kept = KeptFailure.from_message_body(body)
+    assert (kept.schema_version, kept.request_id, kept.replayable) == (2, "r-1", True)
+    assert kept.request_payload == {"Success": False, "orderId": "o-1"}

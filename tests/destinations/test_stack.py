@@ -179,6 +179,10 @@ def test_the_replay_policy_grants_what_the_command_does_and_nothing_else(templat
         ),
         (("kms:Decrypt",), str({"Fn::GetAtt": [_logical_id(template, "AWS::KMS::Key", "KeptFailuresKey"), "Arn"]})),
         (("lambda:InvokeFunction",), str({"Ref": _logical_id(template, "AWS::Lambda::Alias", "WorkerLiveAlias")})),
+        (
+            ("s3:GetObject",),
+            str({"Fn::Join": ["", [{"Fn::GetAtt": [_logical_id(template, "AWS::S3::Bucket", "KeptFailuresOffloadBucket"), "Arn"]}, "/kept-failures/*"]]}),
+        ),
     }
 
 
@@ -188,7 +192,7 @@ def json_action(action: str | list[str]) -> tuple[str, ...]:
 
 def test_other_settings_reach_the_template() -> None:
     # The stack alone, without the CloudFormation validation that costs seconds per synth.
-    app = cdk.App(builtin_cloud_formation_validation=False)
+    app = cdk.App(context=cdk_json_context(), builtin_cloud_formation_validation=False)  # cdk.json feature flags
     stack = DestinationsStack(
         app,
         "lwk-test-destinations",

@@ -10,16 +10,28 @@ from .errors import ConfigError
 
 
 @dataclass(frozen=True)
-class Config:
-    # Where the failure handler keeps failures; None in the functions that do not keep any.
-    kept_failures_queue_url: str | None
+class KeepTarget:
+    queue_url: str
+    offload_bucket: str
 
-    def keep_target(self) -> str:
-        """The queue URL the failure handler needs, or ConfigError naming the missing variable."""
+
+@dataclass(frozen=True)
+class Config:
+    # Where the failure handler keeps failures; None in the functions that keep none.
+    kept_failures_queue_url: str | None
+    offload_bucket: str | None
+
+    def keep_target(self) -> KeepTarget:
+        """Where the failure handler keeps failures, or ConfigError naming the missing variable."""
         if not self.kept_failures_queue_url:
             raise ConfigError(f"environment variable {contract.KEPT_FAILURES_QUEUE_URL_ENV} is not set")
-        return self.kept_failures_queue_url
+        if not self.offload_bucket:
+            raise ConfigError(f"environment variable {contract.OFFLOAD_BUCKET_ENV} is not set")
+        return KeepTarget(queue_url=self.kept_failures_queue_url, offload_bucket=self.offload_bucket)
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
-    return Config(kept_failures_queue_url=environ.get(contract.KEPT_FAILURES_QUEUE_URL_ENV) or None)
+    return Config(
+        kept_failures_queue_url=environ.get(contract.KEPT_FAILURES_QUEUE_URL_ENV) or None,
+        offload_bucket=environ.get(contract.OFFLOAD_BUCKET_ENV) or None,
+    )

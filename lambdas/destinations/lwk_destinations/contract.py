@@ -13,6 +13,7 @@ SERVICE_NAME: Final = "lwk-destinations"
 
 # --- Environment variables the stack sets and `config.load_config` reads -------------------------
 KEPT_FAILURES_QUEUE_URL_ENV: Final = "FAILED_REQUESTS_QUEUE_URL"
+OFFLOAD_BUCKET_ENV: Final = "FAILED_REQUESTS_BUCKET"
 
 # --- Handler entries (`lwk_destinations.handlers.<name>`) ---------------------------------------
 HANDLER_MODULE: Final = "lwk_destinations.handlers"
@@ -34,6 +35,10 @@ FAILED_QUEUE_DEPTH_ALARM_RANGE: Final = (1, 100000)
 DEFAULT_FAILED_QUEUE_DEPTH_ALARM: Final = 1
 
 # --- The kept-failures queue --------------------------------------------------------------------
+# Set on the queue (MaximumMessageSize) and used by the failure handler to decide what to offload.
+# 256 KiB although SQS now takes up to 1 MiB: SQS bills each 64 KiB of a message as one request, and
+# a failure this big (a payload of up to 1 MB, an error of any size) goes whole to the offload bucket.
+KEPT_MESSAGE_MAX_BYTES: Final = 262_144
 # SQS's longest retention: failed requests wait for a person to look at them.
 KEPT_RETENTION_DAYS: Final = 14
 # Receives (listings, refused replays) before a kept failure moves to the dead-letter queue.
@@ -41,3 +46,10 @@ MAX_RECEIVES_BEFORE_DLQ: Final = 10
 # Message attributes of a kept failure, to tell failures apart without reading bodies.
 CONDITION_ATTRIBUTE: Final = "condition"
 ERROR_TYPE_ATTRIBUTE: Final = "errorType"
+# Present on a summary whose whole copy is in the offload bucket: the object key.
+OFFLOADED_ATTRIBUTE: Final = "offloaded"
+
+# --- The offload bucket (whole kept failures too big for the queue) ------------------------------
+OFFLOAD_PREFIX: Final = "kept-failures/"
+# Longer than the queue keeps the summaries that point to them (14 days), so a pointer never dangles.
+OFFLOAD_EXPIRATION_DAYS: Final = 30

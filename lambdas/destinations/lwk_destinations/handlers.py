@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws
 from .config import load_config
-from .contract import SERVICE_NAME
+from .contract import KEPT_MESSAGE_MAX_BYTES, SERVICE_NAME
 from .job import run_job
 from .kept import KeptFailure
 from .records import FailureRecord, SuccessRecord, parse_record
@@ -55,12 +55,21 @@ def success(event: Any, context: LambdaContext) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
-    queue_url = load_config(os.environ).keep_target()
+    target = load_config(os.environ).keep_target()
     record = parse_record(event, FailureRecord)
     kept = KeptFailure.from_record(record)
-    message_id = aws.send_kept_failure(kept, queue_url=queue_url)
+    message = kept
+    if not kept.fits_queue(KEPT_MESSAGE_MAX_BYTES):
+        # Whole to the bucket first: the queue's summary must never point to nothing.
+        message = kept.summary(aws.offload(kept, bucket=target.offload_bucket))
+    message_id = aws.send_kept_failure(message, queue_url=target.queue_url)
     logger.warning(
         "asynchronous invocation failed; request kept for replay",
-        extra={"messageId": message_id, "kept": kept.model_dump(mode="json", by_alias=True)},
+        extra={"messageId": message_id, "kept": message.model_dump(mode="json", by_alias=True)},
     )
-    return {"messageId": message_id, "requestId": kept.request_id, "condition": kept.condition}
+    return {
+        "messageId": message_id,
+        "requestId": kept.request_id,
+        "condition": kept.condition,
+        "offloaded": message.offloaded is not None,
+    }

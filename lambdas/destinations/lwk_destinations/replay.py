@@ -9,9 +9,14 @@ re-invocation was refused stays in the queue and is made visible again when the 
 next run sees it. `--dry-run` lists the kept failures and changes nothing (each listing still counts
 as one receive towards the queue's redrive limit: SQS has no way to read without receiving).
 
+A kept failure too big for the queue was written whole to the offload bucket; its message is a
+summary that points there, and replay reads the whole copy back before it re-invokes. A copy whose
+payload had to be cut (nested deeper than any serializer could write) is listed, never replayed.
+
 Permissions needed: sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility on the
-queue, kms:Decrypt on its key, lambda:InvokeFunction on the worker alias; the stack's
-ReplayPolicyArn output is a managed policy with exactly these.
+queue, kms:Decrypt on its key, s3:GetObject on the offload bucket's kept-failures/ prefix,
+lambda:InvokeFunction on the worker alias; the stack's ReplayPolicyArn output is a managed policy
+with exactly these.
 """
 
 from __future__ import annotations
@@ -26,12 +31,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .aws import read_offloaded
 from .errors import UnreadableKeptFailureError
 from .kept import KeptFailure
 
 SQS_BATCH = 10
 ACCEPTED = 202
-PAYLOAD_PREVIEW_CHARS = 120
 
 
 @dataclass
@@ -56,13 +61,15 @@ def _error_text(error: Exception) -> str:
 
 
 def _describe(kept: KeptFailure) -> str:
-    payload = json.dumps(kept.request_payload, separators=(",", ":"))
-    if len(payload) > PAYLOAD_PREVIEW_CHARS:
-        payload = payload[: PAYLOAD_PREVIEW_CHARS - 3] + "..."
-    first_line = kept.error.message.splitlines()[0] if kept.error.message else ""
+    # Ids, outcome, sizes: never payload content or the error's message (they may hold business or
+    # personal data); read those from the message itself (or the offloaded copy) when needed.
+    where = f"offloaded={kept.offloaded.key} ({kept.offloaded.bytes} bytes)" if kept.offloaded else (
+        f"payload={kept.payload_bytes} bytes"
+    )
+    notes = f"  truncated: {'; '.join(kept.truncated)}" if kept.truncated else ""
     return (
         f"{kept.failed_at.isoformat()}  {kept.condition}  invokes={kept.approximate_invoke_count}  "
-        f"request={kept.request_id}  {kept.error.type}: {first_line}  payload={payload}"
+        f"request={kept.request_id}  error={kept.error.type[:120]} ({len(kept.error.message)} characters)  {where}{notes}"
     )
 
 
@@ -70,6 +77,7 @@ def replay(
     *,
     sqs: Any,
     lambda_client: Any,
+    s3: Any,
     queue_url: str,
     function: str,
     dry_run: bool = False,
@@ -117,10 +125,22 @@ def replay(
                     out(f"kept {message_id}  {_describe(kept)}")
                     continue
                 try:
+                    kept = _whole(kept, s3)
+                except (UnreadableKeptFailureError, ClientError, BotoCoreError) as error:
+                    report.unreadable.append(message_id)
+                    held.append(receipt)
+                    out(f"unreadable {message_id}: offloaded copy: {_error_text(error)}")
+                    continue
+                if not kept.replayable:
+                    report.unreadable.append(message_id)
+                    held.append(receipt)
+                    out(f"kept {message_id}: not replayed, the kept payload is not whole ({'; '.join(kept.truncated)})")
+                    continue
+                try:
                     status = lambda_client.invoke(
                         FunctionName=function,
                         InvocationType="Event",
-                        Payload=json.dumps(kept.request_payload).encode(),
+                        Payload=(kept.request_payload_json or "null").encode(),
                     )["StatusCode"]
                 except (ClientError, BotoCoreError) as error:
                     report.refused.append(message_id)
@@ -145,6 +165,16 @@ def replay(
     finally:
         _release(sqs, queue_url, held)
     return report
+
+
+def _whole(kept: KeptFailure, s3: Any) -> KeptFailure:
+    """The whole kept failure: the message itself, or the offloaded copy it points to."""
+    if kept.offloaded is None:
+        return kept
+    whole = KeptFailure.from_message_body(read_offloaded(kept.offloaded, s3=s3))
+    if whole.request_id != kept.request_id:
+        raise UnreadableKeptFailureError(f"{kept.offloaded.key} holds request {whole.request_id}, not {kept.request_id}")
+    return whole
 
 
 def _release(sqs: Any, queue_url: str, receipts: list[str]) -> None:
@@ -206,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = replay(
             sqs=session.client("sqs"),
             lambda_client=session.client("lambda"),
+            s3=session.client("s3"),
             queue_url=args.queue_url,
             function=args.function,
             dry_run=args.dry_run,
