@@ -255,13 +255,9 @@ def stop(emulator_name: str) -> None:
 
 def account_id(env: dict[str, str]) -> str:
     """The emulator's account, as STS reports it to the fake credentials."""
-    import boto3
+    from local.e2e import client_for
 
-    session = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=REGION,
-    )  # fmt: skip
-    return str(session.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"]).get_caller_identity()["Account"])
+    return str(client_for(env, "sts").get_caller_identity()["Account"])
 
 
 def _require_running(emulator_name: str) -> tuple[Path, Running]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -105,22 +106,42 @@ class E2eReport:
         }  # fmt: skip
 
 
+@contextmanager
+def environ_as(env: dict[str, str]) -> Iterator[None]:
+    """This process's environment replaced by `env` for a moment.
+
+    botocore reads AWS_PROFILE, AWS_CONFIG_FILE and friends from the process environment when a
+    session or client is made; made inside this, they see the local deploy's settings, never the
+    user's shell (a profile that does not exist here, a config file's endpoint or retry settings).
+    """
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def client_for(env: dict[str, str], service: str, **config: Any) -> Any:
+    """A boto3 client on the local deploy's environment only (fake credentials, the emulator's endpoint)."""
+    with environ_as(env):
+        return boto3.session.Session().client(
+            service, endpoint_url=env.get("AWS_ENDPOINT_URL"), config=Config(retries={"max_attempts": 3}, **config)
+        )
+
+
 class Deployment:
     """The kit's stacks as CloudFormation reports them, with boto3 clients on the given environment."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
-        self._session = boto3.session.Session(
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            region_name=env["AWS_REGION"],
-        )  # fmt: skip
         self.cloudformation = self.client("cloudformation")
         self.stacks = self._find_stacks()
 
     def client(self, service: str, **config: Any) -> Any:
-        return self._session.client(
-            service, endpoint_url=self.env.get("AWS_ENDPOINT_URL"), config=Config(retries={"max_attempts": 3}, **config)
-        )
+        return client_for(self.env, service, **config)
 
     def _find_stacks(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}

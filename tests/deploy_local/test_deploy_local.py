@@ -10,17 +10,17 @@ installed. MiniStack's virtualenv is installed by the test itself (local/emulato
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from local import cli
-from local.e2e import Deployment, run_all
+from local.e2e import Deployment, client_for, run_all
 from local.emulators import MiniStack, free_port, load_running, port_in_use, save_running
 
 pytestmark = pytest.mark.deploy_local
@@ -41,20 +41,28 @@ EXPECTED_GAPS = {
 }
 
 
+# A shell set up for a real account: none of it may reach the CLI, boto3 or the emulator (a profile
+# that does not exist here fails any client that reads it; a real-looking key would be cached).
+HOSTILE_SHELL = {
+    "AWS_PROFILE": "lwk-test-no-such-profile",
+    "AWS_ACCESS_KEY_ID": "AKIALWKTESTREALSHELL",
+    "AWS_SECRET_ACCESS_KEY": "real-looking-secret",
+    "AWS_REGION": "eu-west-3",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "CDK_DEFAULT_ACCOUNT": "123456789012",
+    "LWK_BUNDLING_ARCH": "arm64-from-the-shell",
+}
+
+
 @pytest.fixture(scope="module")
 def state_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("deploy-local")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LWK_LOCAL_STATE_DIR", str(root))
+        for name, value in HOSTILE_SHELL.items():
+            patch.setenv(name, value)
         yield root
         cli.stop_leftover(EMULATOR)  # whatever happened above, no emulator outlives the module
-
-
-def _clients(env: dict[str, str]) -> boto3.session.Session:
-    return boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )  # fmt: skip
 
 
 def _log_group_retention(deployment: Deployment) -> dict[str, int | None]:
@@ -85,9 +93,9 @@ def _retained_and_removed(deployment: Deployment, cdk_out: Path) -> tuple[list[t
     return retained, removed
 
 
-def _exists(session: boto3.session.Session, endpoint: str, resource_type: str, physical_id: str) -> bool:
+def _exists(env: dict[str, str], resource_type: str, physical_id: str) -> bool:
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint)
+        return client_for(env, service)
 
     probes = {
         "AWS::S3::Bucket": lambda: client("s3").head_bucket(Bucket=physical_id),
@@ -118,6 +126,11 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
     assert sorted(outputs) == sorted(f"lwk-dev-{w}" for w in EXPECTED_GAPS), outputs
     timings = json.loads((state / "timings.json").read_text())
     assert sorted(timings["deploy"]["stacks"]) == sorted(outputs), timings
+    # The CLI cached the fake key's account in the deploy's own CDK_HOME, and only there.
+    cached = json.loads((state / "cdk-home" / "cache" / "accounts_partitions.json").read_text())
+    assert list(cached) == [cli.FAKE_ACCESS_KEYS[EMULATOR]], cached
+    assert env["CDK_HOME"] == str(state / "cdk-home") and env["AWS_CONFIG_FILE"] == os.devnull
+    assert not {k: v for k, v in HOSTILE_SHELL.items() if env.get(k) == v}
 
     # e2e: every workflow, with the gaps named exactly.
     report = run_all(env, EMULATOR)
@@ -143,10 +156,9 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
     assert {"AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::Logs::LogGroup"} <= {t for t, _ in removed}
     destroyed = cli.destroy_stacks(EMULATOR)
     assert sorted(destroyed.seconds_per_stack) == sorted(outputs)
-    session = _clients(env)
-    assert [r for r in retained if not _exists(session, running.endpoint, *r)] == []
-    assert [r for r in removed if _exists(session, running.endpoint, *r)] == []
-    stacks = session.client("cloudformation", endpoint_url=running.endpoint).list_stacks()["StackSummaries"]
+    assert [r for r in retained if not _exists(env, *r)] == []
+    assert [r for r in removed if _exists(env, *r)] == []
+    stacks = client_for(env, "cloudformation").list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"].startswith("lwk-dev-")} <= {"DELETE_COMPLETE"}
     cli.stop(EMULATOR)
     assert load_running(state) is None
