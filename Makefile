@@ -17,12 +17,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help synth test bench clean deploy-local e2e-local destroy-local
+.PHONY: help synth test bench workload clean deploy-local e2e-local destroy-local
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make bench   set up and print this machine's benchmark numbers"
+	@echo "make workload NAME=order-intake   stamp a new workload (stack, settings, Lambda, tests, docs), registered once"
 	@echo "make deploy-local / e2e-local / destroy-local   the real cdk deploy into a local emulator (EMULATOR=ministack|localstack), see docs/try-without-an-account.md"
 
 $(VENV_PYTHON):
@@ -66,6 +67,10 @@ test: $(VENV)/.dev-installed node_modules/.package-lock.json
 
 bench: $(VENV)/.dev-installed node_modules/.package-lock.json
 	@for script in bench/*.py; do echo "== $$script"; $(VENV_PYTHON) $$script; done
+
+workload: $(VENV)/.dev-installed node_modules/.package-lock.json
+	@if [ -z "$(NAME)" ]; then echo "Usage: make workload NAME=<kebab-case-name>, e.g. make workload NAME=order-intake" >&2; exit 2; fi
+	$(VENV_PYTHON) tools/new_workload.py "$(NAME)"
 
 # The kit deployed into a local AWS emulator by the real CDK CLI (docs/try-without-an-account.md).
 EMULATOR ?= ministack

@@ -156,6 +156,20 @@ class Function:
     dead_letter_target: str | None
 
 
+@dataclass(frozen=True)
+class EventSourceMapping:
+    """An `AWS::Lambda::EventSourceMapping` as the template declares it (not created in moto)."""
+
+    logical_id: str
+    function_name: str
+    event_source_arn: str
+    batch_size: int | None
+    maximum_batching_window_seconds: int
+    function_response_types: tuple[str, ...]
+    maximum_concurrency: int | None
+    enabled: bool
+
+
 @dataclass
 class Deployment:
     """What `deploy` created: physical ids, attributes, outputs, functions, and the clients used."""
@@ -166,6 +180,7 @@ class Deployment:
     outputs: dict[str, Any] = field(default_factory=dict)
     created: dict[str, str] = field(default_factory=dict)  # logical id -> resource type
     functions: dict[str, Function] = field(default_factory=dict)  # by logical id
+    event_source_mappings: dict[str, EventSourceMapping] = field(default_factory=dict)  # by logical id
 
     def ref(self, logical_id: str) -> str:
         return self.resolver.refs[self.logical_id(logical_id)]
@@ -301,13 +316,19 @@ def _lambda_event_invoke_config(d: Deployment, lid: str, p: dict[str, Any]) -> C
 
 
 def _lambda_event_source_mapping(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
-    # Kept as the template says (batch size, window, response types, scaling): moto delivers SQS
-    # messages one by one and ignores partial batch responses, so tests poll through
-    # support.sqs_event_source, which reads these settings back from here.
-    names = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig", "Enabled")
-    uuid = f"esm-{lid}"
-    return uuid, {"Id": uuid, **{k: json.dumps(p[k]) for k in names if k in p},
-                  "EventSourceArn": p["EventSourceArn"], "FunctionName": p["FunctionName"]}  # fmt: skip
+    # Kept as the template declares it, not created in moto: moto would invoke the function once
+    # per message and ignore partial batch responses. support.sqs_poller polls with these settings.
+    d.event_source_mappings[lid] = EventSourceMapping(
+        logical_id=lid,
+        function_name=p["FunctionName"],
+        event_source_arn=p["EventSourceArn"],
+        batch_size=p.get("BatchSize"),
+        maximum_batching_window_seconds=p.get("MaximumBatchingWindowInSeconds", 0),
+        function_response_types=tuple(p.get("FunctionResponseTypes", ())),
+        maximum_concurrency=p.get("ScalingConfig", {}).get("MaximumConcurrency"),
+        enabled=p.get("Enabled", True),
+    )
+    return f"esm-{lid}", {"Id": f"esm-{lid}"}
 
 
 def _dynamodb_table(d: Deployment, lid: str, p: dict[str, Any]) -> Created:

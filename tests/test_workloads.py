@@ -35,8 +35,8 @@ def test_the_app_builds_one_stack_per_registered_workload(kit: KitAssembly) -> N
 
 def test_settings_of_an_unregistered_workload_are_refused() -> None:
     context = cdk_json_context()
-    context["kit"] = {**context["kit"], "orderIntake": {"batchSize": 10}}
-    with pytest.raises(SettingsError, match="kit.orderIntake: is not a known setting"):
+    context["kit"] = {**context["kit"], "unregisteredProbe": {"batchSize": 10}}
+    with pytest.raises(SettingsError, match="kit.unregisteredProbe: is not a known setting"):
         settings_from_context(context)
 
 
@@ -44,5 +44,5 @@ def test_each_workload_reads_its_own_settings() -> None:
     settings = settings_from_context(cdk_json_context())
     assert set(settings.workloads) == set(KEYS)
     assert settings.durable_etl is settings.of("durable-etl")
-    with pytest.raises(AttributeError, match="no attribute or workload 'order_intake'"):
-        _ = settings.order_intake
+    with pytest.raises(AttributeError, match="no attribute or workload 'unregistered_probe'"):
+        _ = settings.unregistered_probe

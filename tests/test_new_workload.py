@@ -1,0 +1,77 @@
+"""`make workload NAME=...` in a copy of this tree: the stamped workload synthesizes with no open
+cdk-nag finding, and its own tests, the snapshot test and the app-wide checks pass straight away."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+NAME = "fork-trial"
+# Not copied: installed or generated. node_modules (the CDK CLI) and .cache (bundled dependencies,
+# guarded by a lock) are linked instead; the copy runs on this interpreter, i.e. this venv.
+LEFT_OUT = {".git", ".venv", "node_modules", ".cache", "cdk.out", "__pycache__", ".pytest_cache", ".mypy_cache",
+            ".ruff_cache"}  # fmt: skip
+LINKED = ("node_modules", ".cache")
+
+
+def _run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def fork(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("fork") / "kit"
+    shutil.copytree(REPO_ROOT, copy, ignore=lambda _dir, names: [n for n in names if n in LEFT_OUT], symlinks=True)
+    (REPO_ROOT / ".cache").mkdir(exist_ok=True)
+    for name in LINKED:
+        os.symlink(REPO_ROOT / name, copy / name)
+    stamped = _run([sys.executable, "tools/new_workload.py", NAME], copy)
+    assert stamped.returncode == 0, stamped.stdout + stamped.stderr
+    return copy
+
+
+def test_the_stamped_workload_is_registered_once(fork: Path) -> None:
+    registry = (fork / "stacks" / "workloads.py").read_text()
+    assert registry.count('Workload("fork-trial", ForkTrialStack, read_fork_trial)') == 1
+    assert json.loads((fork / "cdk.json").read_text())["context"]["kit"]["forkTrial"]["batchSize"] == 10
+    for path in ("stacks/fork_trial/stack.py", "lambdas/fork_trial/lwk_fork_trial/contract.py",
+                 "lambdas/fork_trial/requirements.txt", "tests/fork_trial/test_handlers.py", "docs/fork-trial.md",
+                 "tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[fork-trial].json"):  # fmt: skip
+        assert (fork / path).is_file(), path
+
+
+def test_the_same_name_twice_or_a_bad_name_changes_nothing(fork: Path) -> None:
+    before = (fork / "stacks" / "workloads.py").read_text()
+    again = _run([sys.executable, "tools/new_workload.py", NAME], fork)
+    assert again.returncode == 2 and "already registered" in again.stderr
+    bad = _run([sys.executable, "tools/new_workload.py", "Order_Intake"], fork)
+    assert bad.returncode == 2 and "kebab case" in bad.stderr
+    assert (fork / "stacks" / "workloads.py").read_text() == before
+
+
+def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path) -> None:
+    result = _run(["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(tmp_path)], fork)
+    assert result.returncode == 0, result.stderr[-5000:]
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [v for plugin in report["pluginReports"] for v in plugin["violations"]] == []
+    assert (tmp_path / "lwk-dev-fork-trial.template.json").is_file()
+
+
+def test_the_fork_s_tests_pass(fork: Path) -> None:
+    result = _run(
+        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-rA", "-p", "no:cacheprovider", "tests/fork_trial",
+         "tests/test_snapshots.py", "tests/test_workloads.py", "tests/test_docs.py", "tests/test_app.py",
+         "tests/test_shared_constructs.py"],
+        fork,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    for test_file in ("test_handlers.py", "test_logic.py", "test_stack.py"):
+        assert f"PASSED tests/fork_trial/{test_file}" in result.stdout, test_file

@@ -1,0 +1,75 @@
+"""The __Title__ function's real handler against the synthesized stack, created in moto.
+
+support.cfn creates the template's queue (with its redrive policy), dead-letter queue, bucket and
+function (with the environment the template gives it) in moto; support.sqs_poller then delivers
+the queue's messages to the real handler the way Lambda's SQS poller does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from stacks.settings import settings_from_context
+from support.cfn import Deployment, deploy
+from support.lambda_runtime import new_execution_environment
+from support.sqs_poller import SqsPoller
+from support.stand_ins import mocked_aws
+from tests.conftest import KitAssembly, cdk_json_context
+
+
+@pytest.fixture
+def deployment(kit: KitAssembly, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    new_execution_environment(monkeypatch, "__key__")
+    with mocked_aws():
+        yield deploy(kit.templates["__key__"])
+
+
+def _send(deployment: Deployment, *bodies: str) -> None:
+    for body in bodies:
+        deployment.clients["sqs"].send_message(QueueUrl=deployment.outputs["IntakeQueueUrl"], MessageBody=body)
+
+
+def _objects(deployment: Deployment) -> dict[str, Any]:
+    s3, bucket = deployment.clients["s3"], deployment.outputs["ResultsBucketName"]
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {o["Key"]: json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed}
+
+
+def test_each_item_is_stored_under_the_results_prefix(deployment: Deployment) -> None:
+    prefix = settings_from_context(cdk_json_context()).of("__key__").results_prefix
+    _send(deployment, '{"id": "a-1", "total": 3}', '{"id": "b-2", "total": 4}')
+    result = SqsPoller(deployment, "__key__").poll()
+    assert (result.deleted, result.retried, result.handler_errors) == (2, 0, [])
+    assert _objects(deployment) == {f"{prefix}a-1.json": {"id": "a-1", "total": 3},
+                                    f"{prefix}b-2.json": {"id": "b-2", "total": 4}}  # fmt: skip
+
+
+def test_a_bad_message_is_retried_alone_then_kept_whole_in_the_dead_letter_queue(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "card-4111111111111111"
+    _send(deployment, '{"id": "good-1"}', json.dumps({"id": "../x", "note": secret}))
+    result = SqsPoller(deployment, "__key__").poll()
+    settings = settings_from_context(cdk_json_context()).of("__key__")
+    assert result.deleted == 1 and result.retried == settings.max_receive_count
+    assert list(_objects(deployment)) == [f"{settings.results_prefix}good-1.json"]
+    sqs = deployment.clients["sqs"]
+    kept = sqs.receive_message(QueueUrl=deployment.outputs["DeadLetterQueueUrl"], MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in kept] == [{"id": "../x", "note": secret}]
+    logs = capsys.readouterr().out
+    assert "message refused" in logs and "does not match" in logs
+    assert secret not in logs, "logs carry ids and outcomes, never payload content"
+
+
+def test_a_misconfigured_function_fails_the_whole_batch_and_changes_nothing(deployment: Deployment) -> None:
+    _send(deployment, '{"id": "a-1"}')
+    poller = SqsPoller(deployment, "__key__")
+    poller.function = dataclasses.replace(poller.function, environment={})
+    result = poller.poll(max_batches=1)
+    assert result.retried == 1 and "RESULTS_PREFIX is not set" in str(result.handler_errors[0])
+    assert _objects(deployment) == {}
