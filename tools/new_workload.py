@@ -101,10 +101,8 @@ def register(spelled: dict[str, str]) -> None:
     lines = REGISTRY.read_text().splitlines(keepends=True)
     snake, pascal, key = spelled["__snake__"], spelled["__Pascal__"], spelled["__key__"]
     new_import = f"from stacks.{snake} import {pascal}Stack, read_{snake}\n"
-    workload_imports = [
-        i for i, line in enumerate(lines) if re.match(r"from stacks\.[a-z0-9_]+ import ", line) and "settings" not in line
-    ]
-    position = next((i for i in workload_imports if lines[i] > new_import), workload_imports[-1] + 1)
+    stacks_imports = [i for i, line in enumerate(lines) if line.startswith("from stacks.")]
+    position = next((i for i in stacks_imports if lines[i] > new_import), stacks_imports[-1] + 1)
     lines.insert(position, new_import)
     start = next(i for i, line in enumerate(lines) if line.startswith("WORKLOADS: tuple[Workload, ...] = ("))
     end = next(i for i in range(start, len(lines)) if lines[i].rstrip() == ")")
