@@ -15,10 +15,10 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 NAME = "fork-trial"
-# Not copied: installed or generated. node_modules (the CDK CLI) and .cache (bundled dependencies,
-# guarded by a lock) are linked instead; the copy runs on this interpreter, i.e. this venv.
-LEFT_OUT = {".git", ".venv", "node_modules", ".cache", "cdk.out", "__pycache__", ".pytest_cache", ".mypy_cache",
-            ".ruff_cache"}  # fmt: skip
+# The copy holds what git would see (tracked files and new ones not ignored), so nothing installed or
+# generated (.venv, node_modules, .cache, cdk.out) is copied. node_modules (the CDK CLI) and .cache
+# (bundled dependencies, built under a lock) are linked instead; the copy runs on this interpreter,
+# that is, this venv.
 LINKED = ("node_modules", ".cache")
 
 
@@ -29,7 +29,13 @@ def _run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.Comple
 @pytest.fixture(scope="module")
 def fork(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("fork") / "kit"
-    shutil.copytree(REPO_ROOT, copy, ignore=lambda _dir, names: [n for n in names if n in LEFT_OUT], symlinks=True)
+    listed = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO_ROOT)
+    assert listed.returncode == 0, listed.stderr
+    for relative in filter(None, listed.stdout.split("\0")):
+        source = REPO_ROOT / relative
+        if source.is_file():  # a tracked file deleted in the work tree is left out
+            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / relative)
     (REPO_ROOT / ".cache").mkdir(exist_ok=True)
     for name in LINKED:
         os.symlink(REPO_ROOT / name, copy / name)
