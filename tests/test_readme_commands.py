@@ -61,6 +61,8 @@ class Command:
                 return "is the suite or the bench"
             if target and target[0].endswith("-local"):
                 return "deploys into a local emulator"  # minutes; tests/deploy_local runs it
+            if target == ["workload"] and len(variables) == 1 and variables[0].startswith("NAME="):
+                return "stamps a workload"  # would change the repository; tests/test_new_workload.py runs it in a copy
         if program == ".venv/bin/python":
             if rest[:2] == ["-m", "pytest"]:
                 return "is the suite or the bench"
@@ -185,6 +187,12 @@ def test_the_local_emulator_commands_are_make_targets(command: Command) -> None:
     target = next(word for word in shlex.split(command.text) if word.endswith("-local"))
     assert re.search(rf"^{re.escape(target)}:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
     assert (REPO_ROOT / "tests" / "deploy_local").is_dir()
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "stamps a workload"], ids=_ids)
+def test_the_workload_command_is_a_make_target_run_in_a_copy_by_the_suite(command: Command) -> None:
+    assert re.search(r"^workload:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert "tools/new_workload.py" in (REPO_ROOT / "tests" / "test_new_workload.py").read_text()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=_ids)
