@@ -129,3 +129,88 @@ def test_every_contract_imports_the_standard_library_only(contract: Path) -> Non
         [sys.executable, "-S", "-I", str(contract)], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def _queue_template(response_types: list[str]) -> dict[str, Any]:
+    """A queue (redrive after 2 receives) feeding one function through an event source mapping."""
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}}
+    return {
+        "Resources": {
+            "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "Queue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                                                 "maxReceiveCount": 2}},
+            },  # fmt: skip
+            "Role": role,
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                   "Handler": "lwk_probe.handlers.handler", "Runtime": "python3.13"}},  # fmt: skip
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
+                               "BatchSize": 3, "FunctionResponseTypes": response_types},
+            },  # fmt: skip
+        }
+    }
+
+
+def _depths(deployment: cfn.Deployment) -> tuple[int, int]:
+    sqs = deployment.clients["sqs"]
+    return tuple(  # type: ignore[return-value]
+        int(sqs.get_queue_attributes(QueueUrl=deployment.ref(q), AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"]["ApproximateNumberOfMessages"])
+        for q in ("Queue", "Dlq")
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("response_types", "response", "expected"),
+    [
+        # Only the named message is retried, twice, then moved to the dead-letter queue.
+        (["ReportBatchItemFailures"], "fail-second", {"deleted": 2, "retried": 2, "dlq": 1}),
+        # A response naming an id that is not in the batch fails the whole batch.
+        (["ReportBatchItemFailures"], "unknown-id", {"deleted": 0, "retried": 6, "dlq": 3}),
+        # Without ReportBatchItemFailures Lambda ignores the response: all deleted, the failure is lost.
+        ([], "fail-second", {"deleted": 3, "retried": 0, "dlq": 0}),
+    ],
+)
+def test_sqs_poller_follows_lambdas_partial_batch_rules(
+    response_types: list[str], response: str, expected: dict[str, int]
+) -> None:
+    from support.sqs_poller import SqsPoller
+
+    with mocked_aws():
+        deployment = cfn.deploy(_queue_template(response_types))
+        for body in ("one", "two", "three"):
+            deployment.clients["sqs"].send_message(QueueUrl=deployment.ref("Queue"), MessageBody=body)
+        poller = SqsPoller(deployment, "probe")
+        batches: list[list[str]] = []
+
+        def handler(event: dict[str, Any]) -> dict[str, Any]:
+            records = event["Records"]
+            batches.append([r["body"] for r in records])
+            failed = [r["messageId"] for r in records if r["body"] == "two"] if response == "fail-second" else ["nope"]
+            return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+
+        poller.invoke = handler
+        result = poller.poll()
+        assert batches[0] == ["one", "two", "three"]  # BatchSize 3 from the template
+        assert (result.deleted, result.retried) == (expected["deleted"], expected["retried"])
+        assert _depths(deployment) == (0, expected["dlq"])
+
+
+def test_sqs_poller_retries_the_whole_batch_when_the_handler_raises() -> None:
+    from support.sqs_poller import SqsPoller
+
+    with mocked_aws():
+        deployment = cfn.deploy(_queue_template(["ReportBatchItemFailures"]))
+        deployment.clients["sqs"].send_message(QueueUrl=deployment.ref("Queue"), MessageBody="one")
+        poller = SqsPoller(deployment, "probe")
+
+        def handler(event: dict[str, Any]) -> dict[str, Any]:
+            raise RuntimeError("configuration missing")
+
+        poller.invoke = handler
+        result = poller.poll()
+        assert (result.deleted, result.retried, len(result.handler_errors)) == (0, 2, 2)
+        assert _depths(deployment) == (0, 1)
