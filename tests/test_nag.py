@@ -71,13 +71,8 @@ HARDENED_EVERY_OPTION_ON = {**HARDENED_PROFILE, **EVERY_OPTION_ON}
 # own decision (a DLQ for synchronously invoked functions, the table's backup plan, the state
 # machine's log group). Nothing else may be open; this set only shrinks, to empty.
 OPEN_IN_WORKLOADS: set[Finding] = {
-    ("lwk-dev-log-export/Workflow/ExecutionLogs/Resource", "NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted"),
     ("lwk-dev-durable-etl/Target/Table/Resource", "NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan"),
-    ("lwk-dev-log-export/Handlers/BucketCheck/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
-    ("lwk-dev-log-export/Handlers/LogsExport/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
-    ("lwk-dev-log-export/Handlers/ExportStatus/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
     ("lwk-dev-destinations/Worker/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
-    ("lwk-dev-custom-runtime/BashFunction/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
 }
 
 

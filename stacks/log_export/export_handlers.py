@@ -59,13 +59,14 @@ class ExportHandlers(Construct):
                 description=f"Log export: {description}",
                 **options,  # type: ignore[arg-type]
             )
-            acknowledge(
-                created.function,
-                "Serverless::Serverless-LambdaDLQ",
-                "Only the state machine invokes this function, synchronously; a dead-letter queue receives "
-                "failed asynchronous invocations only. A failure here is the task's error, which the "
-                "state machine's Catch turns into a failure notice.",
-            )
+            for rule_id in ("Serverless::Serverless-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"):
+                acknowledge(
+                    created.function,
+                    rule_id,
+                    "Only the state machine invokes this function, synchronously; a dead-letter queue receives "
+                    "failed asynchronous invocations only. A failure here is the task's error, which the "
+                    "state machine's Catch turns into a failure notice.",
+                )
             return created
 
         self.bucket_check = function(
