@@ -366,17 +366,21 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=4),
     max_leaves=12,
 )
-SETTING_PATHS = [
-    "stage", "profile", "tags", "logRetentionDays", "alarmEmail", "colour",
-    "durableEtl.executionTimeoutHours", "durableEtl.timeZone", "durableEtl.batchSize",
-    "durableEtl.schedule.expression", "durableEtl.schedule.enabled", "durableEtl.schedule.datasetId",
-    "logExport.logGroups", "logExport.monthsBack", "logExport.retry.backoffRate", "logExport.schedule.expression",
-    "logExport.notificationEmail", "destinations.maxRetryAttempts", "customRuntime.handler", "logExport",
-]  # fmt: skip
+def _setting_paths(value: Any, path: str = "") -> list[str]:
+    """Every key of cdk.json's `kit` object and every group of keys, dotted below `kit`."""
+    if not isinstance(value, dict) or path == "tags":
+        return [path]
+    children = [p for name, child in value.items() for p in _setting_paths(child, f"{path}.{name}".lstrip("."))]
+    return [path, *children] if path else children
+
+
+# Every setting cdk.json has (a new one is fuzzed without anyone adding it here), the groups
+# themselves, and keys nobody knows.
+SETTING_PATHS = sorted({*_setting_paths(cdk_json_context()["kit"]), "colour", "logExport.retry.jitter"})
 
 
 @settings(
-    max_examples=300, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=500, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(path=st.sampled_from(SETTING_PATHS), value=JSON_VALUES)
 def test_any_value_anywhere_is_a_setting_or_one_line(path: str, value: Any) -> None:
@@ -386,7 +390,14 @@ def test_any_value_anywhere_is_a_setting_or_one_line(path: str, value: Any) -> N
         _assert_one_line(error)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_the_fuzzed_paths_cover_every_setting() -> None:
+    assert {"stage", "tags", "durableEtl.schedule.expression", "customRuntime.handler", "logExport.retry"} <= set(
+        SETTING_PATHS
+    )
+    assert len(SETTING_PATHS) > 30
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
 @given(path=st.sampled_from(SETTING_PATHS), text=st.text(max_size=300) | st.sampled_from(["9" * 5000, DEEP_JSON]))
 def test_any_command_line_text_is_a_setting_or_one_line(path: str, text: str) -> None:
     # What `-c kit.<path>=<text>` hands over: always a string, parsed as JSON where it is JSON.
