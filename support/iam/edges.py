@@ -446,8 +446,27 @@ def _access_log_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
         target = t.value(logging["DestinationBucketName"])
         prefix = t.value(logging.get("LogFilePrefix", ""))
         key = f"arn:{PARTITION}:s3:::{target}/{prefix}2026-11-30-12-00-00-0123456789ABCDEF"
+        source = t.get_att(bucket_id, "Arn")
         yield _service_edge(kit, "access logging -> log bucket", t.stack_name, bucket_id, "logging.s3.amazonaws.com",
-                            "s3:PutObject", key, t.get_att(bucket_id, "Arn"))  # fmt: skip
+                            "s3:PutObject", key, source)  # fmt: skip
+        key_arn = kit.key_of(key)
+        if key_arn:  # an SSE-KMS log bucket: S3 encrypts each log object with its key
+            yield _service_edge(kit, "access logging -> log bucket key", t.stack_name, bucket_id,
+                                "logging.s3.amazonaws.com", "kms:GenerateDataKey", key_arn, source)  # fmt: skip
+
+
+def _log_group_key_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
+    """CloudWatch Logs uses a log group's key with the log group's ARN as encryption context
+    (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS")."""
+    for group_id in t.of_type("AWS::Logs::LogGroup"):
+        key = t.props(group_id).get("KmsKeyId")
+        if not key:
+            continue
+        key_arn = str(t.value(key))
+        group_arn = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{t.name(group_id)}"
+        for action in ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:DescribeKey"):
+            yield Edge("logs -> log group key", t.stack_name, group_id, f"logs.{REGION}.amazonaws.com", action, key_arn, (),
+                       kit.resource_policy(key_arn), {"kms:EncryptionContext:aws:logs:arn": group_arn, "aws:SecureTransport": "true"})  # fmt: skip
 
 
 def _granted(policies: Iterable[tuple[str, Mapping[str, Any]]], action: str) -> Iterator[str]:
@@ -483,7 +502,7 @@ def derive_edges(templates: Mapping[str, Mapping[str, Any]]) -> list[Edge]:
     edges: list[Edge] = []
     for t in kit.stacks:
         for derive in (_alarm_edges, _rule_edges, _schedule_edges, _state_machine_edges, _function_edges,
-                       _access_log_edges, _log_export_edges):  # fmt: skip
+                       _access_log_edges, _log_export_edges, _log_group_key_edges):  # fmt: skip
             edges.extend(derive(kit, t))
     return edges
 
@@ -517,6 +536,10 @@ def negative_twins(edge: Edge) -> list[Twin]:
             other_source = (source.replace(f":{REGION}:", f":{OTHER_REGION}:")
                             if ":cloudwatch:" in source else _other_source(source))  # fmt: skip
             twins.append(Twin(edge, "another source ARN", replace(edge, context={**context, "aws:SourceArn": other_source})))
+        logs_context = context.get("kms:EncryptionContext:aws:logs:arn")
+        if logs_context:
+            for change, other_group in (("another account", _swap_account(logs_context)), ("another source ARN", _other_source(logs_context))):
+                twins.append(Twin(edge, change, replace(edge, context={**context, "kms:EncryptionContext:aws:logs:arn": other_group})))
         if edge.action == "sts:AssumeRole":
             twins.append(Twin(edge, "another service", replace(edge, principal="ec2.amazonaws.com")))
     else:

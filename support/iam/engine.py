@@ -44,5 +44,10 @@ def evaluate(simulations: Sequence[dict[str, Any]], *, timeout: float = 120) -> 
             request = simulation["request"]
             raise EngineError(f"cannot evaluate {request['principal']} {request['action']} "
                               f"{request['resource']['resource']}: {json.dumps(answer.get('errors'))}")  # fmt: skip
+        if answer.get("ignoredContextKeys"):
+            # A condition input the engine did not use would make its answer meaningless.
+            request = simulation["request"]
+            raise EngineError(f"the engine ignored {answer['ignoredContextKeys']} of {request['action']} on "
+                              f"{request['resource']['resource']}: not a condition key of that action")  # fmt: skip
         results.append(answer["result"])
     return results

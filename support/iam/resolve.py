@@ -81,7 +81,7 @@ class ResolvedTemplate:
             return self._generated_name(logical_id, lower=True, limit=63)
         if kind == "AWS::KMS::Key":
             # A key id is a UUID; any fixed one per key keeps every reference equal.
-            digits = f"{zlib.crc32(logical_id.encode()):012d}"
+            digits = f"{zlib.crc32(f'{self.stack_name}/{logical_id}'.encode()):012d}"
             return f"00000000-0000-4000-8000-{digits}"
         if kind == "AWS::Logs::LogGroup":
             return f"/aws/{self._generated_name(logical_id)}"

@@ -11,10 +11,11 @@ from tests.destinations.conftest import aws, deployed  # noqa: F401 - the worklo
 from tests.permissions.handler_calls import prove_calls_allowed
 
 
-def test_every_call_of_the_destination_handlers_is_allowed(deployed: Any, kit_templates: dict[str, Any]) -> None:  # noqa: F811
+def test_every_call_of_the_destination_handlers_is_allowed(deployed: Any, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]) -> None:  # noqa: F811
     with AwsCallRecorder(function_environments(kit_templates)) as calls:
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": True, "orderId": "o-1"})
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": False, "orderId": "o-2"})
         deployed.lambda_async.run_pending()
+    prove_calls_allowed(calls.calls, hardened_templates)  # the same code under the hardened profile's keys
     edges = prove_calls_allowed(calls.calls, kit_templates)
     assert {(e.action, e.resource.split(":")[2]) for e in edges} >= {("sqs:SendMessage", "sqs"), ("kms:GenerateDataKey", "kms")}

@@ -13,7 +13,7 @@ from tests.durable_etl.datasets import write_dataset
 from tests.permissions.handler_calls import prove_calls_allowed
 
 
-def test_every_call_of_durable_etl_runs_is_allowed(aws: Any, run_execution: Any, kit_templates: dict[str, Any]) -> None:  # noqa: F811
+def test_every_call_of_durable_etl_runs_is_allowed(aws: Any, run_execution: Any, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]) -> None:  # noqa: F811
     from lwk_durable_etl.contract import HANDLER
 
     write_dataset(aws.s3, aws.bucket, "calls", records=300, objects=2, invalid_every=50)
@@ -22,5 +22,6 @@ def test_every_call_of_durable_etl_runs_is_allowed(aws: Any, run_execution: Any,
     with AwsCallRecorder({HANDLER: environment}) as calls:
         assert run_execution({"datasetId": "calls", "batchSize": 100}).result.status.value == "SUCCEEDED"
         assert run_execution({"datasetId": "broken", "batchSize": 1}).result.status.value == "FAILED"
+    prove_calls_allowed(calls.calls, hardened_templates)  # the same code under the hardened profile's keys
     edges = prove_calls_allowed(calls.calls, kit_templates)
     assert {e.action for e in edges} >= {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "dynamodb:BatchWriteItem"}

@@ -14,12 +14,13 @@ from tests.permissions.handler_calls import prove_calls_allowed
 EXPORTED_GROUP = "/lwk/dev/destinations/worker"  # cdk.json's log group
 
 
-def test_every_call_of_a_log_export_run_is_allowed(world_factory: Any, kit: KitAssembly, kit_templates: dict[str, Any]) -> None:  # noqa: F811
+def test_every_call_of_a_log_export_run_is_allowed(world_factory: Any, kit: KitAssembly, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]) -> None:  # noqa: F811
     world = world_factory(kit.templates["log-export"])
     world.add_log_group(EXPORTED_GROUP, {month: 2 for month in closed_months(2)})
     with AwsCallRecorder(function_environments(kit_templates)) as calls:
         run = world.run()
     assert run.status == "SUCCEEDED"
+    prove_calls_allowed(calls.calls, hardened_templates)  # the same code under the hardened profile's keys
     edges = prove_calls_allowed(calls.calls, kit_templates)
     assert {(e.kind, e.action) for e in edges} >= {
         ("handler call", "logs:CreateExportTask"),
