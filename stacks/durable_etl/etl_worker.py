@@ -118,6 +118,9 @@ class EtlWorker(Construct):
                 ),
             ],
         )
+        if source.encryption_key is not None:
+            # A customer-managed bucket key (hardened profile): S3 uses it for every read and write.
+            source.encryption_key.grant(self.kit.role, "kms:Decrypt", "kms:GenerateDataKey")
         bucket_id = logical_id(source)
         acknowledge(
             policy,
