@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from support.iam.edges import ACCEPTED_WIDE
 from tests.permissions.conftest import Verdicts
 
 # What must act on something in the kit, by template resource type: a derivation that silently finds
@@ -23,17 +24,6 @@ ACTING_TYPES = {
 def test_every_edge_is_allowed(verdicts: Verdicts) -> None:
     denied = [f"{result}: {edge.label}" for edge, result in verdicts.edges if result != "Allowed"]
     assert not denied, "\n".join(denied)
-
-
-# Twins the engine allows that the kit has not narrowed, each with why. A test below fails when one
-# is no longer needed, so the list cannot outlive the reason.
-ACCEPTED_WIDE = {
-    ("access logging -> log bucket key", "another account"): "CDK grants logging.s3.amazonaws.com the "
-    "log bucket's key without conditions; whether S3 log delivery sends aws:SourceAccount/SourceArn to "
-    "KMS is not documented, and a guard it does not satisfy would silently drop every access log. The "
-    "bucket policy, which S3 must also pass, names the logged bucket and account.",
-    ("access logging -> log bucket key", "another source ARN"): "as above",
-}
 
 
 def test_every_negative_twin_is_denied(verdicts: Verdicts) -> None:
