@@ -186,7 +186,9 @@ class LocalStack:
         if not os.environ.get("LOCALSTACK_AUTH_TOKEN"):
             # Since March 2026 the localstack/localstack image refuses to start without one.
             raise EmulatorError("EMULATOR=localstack needs LOCALSTACK_AUTH_TOKEN (free LocalStack account)")
-        _run(["docker", "pull", "--quiet", LOCALSTACK_IMAGE], f"pull {LOCALSTACK_IMAGE}")
+        present = subprocess.run(["docker", "image", "inspect", LOCALSTACK_IMAGE], capture_output=True, check=False)
+        if present.returncode != 0:
+            _run(["docker", "pull", "--quiet", LOCALSTACK_IMAGE], f"pull {LOCALSTACK_IMAGE}")
 
     def start(self, port: int, state_dir: Path, environ: dict[str, str]) -> Running:
         container = f"lwk-localstack-{port}"

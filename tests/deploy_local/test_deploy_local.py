@@ -21,7 +21,16 @@ from botocore.exceptions import ClientError
 
 from local import cli
 from local.e2e import Deployment, client_for, run_all
-from local.emulators import MiniStack, free_port, load_running, port_in_use, save_running
+from local.emulators import (
+    EmulatorError,
+    LocalStack,
+    MiniStack,
+    emulator,
+    free_port,
+    load_running,
+    port_in_use,
+    save_running,
+)
 
 pytestmark = pytest.mark.deploy_local
 
@@ -202,3 +211,24 @@ def test_each_ministack_patch_covers_a_gap_that_is_still_there(tmp_path: Path) -
             "TargetArn": "arn:aws:sqs:us-east-1:000000000000:dead-letters"
         }
     assert patched["function"]["deadLettersRemoved"] == {"deadLetters": None}
+
+
+def test_local_settings_put_the_off_peak_hour_at_most_five_minutes_ahead() -> None:
+    from datetime import UTC, datetime
+
+    assert "kit.durableEtl.offPeakHour=18" in cli.local_settings(datetime(2026, 11, 30, 18, 54, 59, tzinfo=UTC))
+    assert "kit.durableEtl.offPeakHour=19" in cli.local_settings(datetime(2026, 11, 30, 18, 55, tzinfo=UTC))
+    assert "kit.durableEtl.offPeakHour=0" in cli.local_settings(datetime(2026, 11, 30, 23, 58, tzinfo=UTC))
+
+
+def test_localstack_and_unknown_emulators_say_what_they_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    # This machine has no Docker, so LocalStack's path stops at its first requirement, with a reason.
+    monkeypatch.setattr("local.emulators.shutil.which", lambda name: None)
+    with pytest.raises(EmulatorError, match="needs Docker"):
+        LocalStack().install()
+    monkeypatch.setattr("local.emulators.shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.delenv("LOCALSTACK_AUTH_TOKEN", raising=False)
+    with pytest.raises(EmulatorError, match="LOCALSTACK_AUTH_TOKEN"):
+        LocalStack().install()
+    with pytest.raises(EmulatorError, match="allowed are ministack, localstack"):
+        emulator("moto")
