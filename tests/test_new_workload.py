@@ -81,3 +81,10 @@ def test_the_fork_s_tests_pass(fork: Path) -> None:
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     for test_file in ("test_handlers.py", "test_logic.py", "test_stack.py"):
         assert f"PASSED tests/fork_trial/{test_file}" in result.stdout, test_file
+
+
+def test_the_stamped_code_passes_ruff(fork: Path) -> None:
+    stamped = ["stacks/fork_trial", "lambdas/fork_trial", "tests/fork_trial", "stacks/workloads.py"]
+    for command in (["check"], ["format", "--check"]):
+        result = _run([sys.executable, "-m", "ruff", *command, *stamped], fork)
+        assert result.returncode == 0, result.stdout + result.stderr

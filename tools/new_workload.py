@@ -117,6 +117,17 @@ def add_settings(spelled: dict[str, str]) -> None:
     CDK_JSON.write_text(json.dumps(document, indent=2) + "\n")
 
 
+def tidy(paths: list[Path]) -> None:
+    """ruff's import order and format over what was written: line breaks depend on the name's length."""
+    python = [str(p) for p in paths if p.suffix == ".py"]
+    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *python], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise ScaffoldError(f"ruff {command[0]} failed on the stamped files:\n{result.stdout}{result.stderr}")
+
+
 def write_snapshot(key: str) -> None:
     """The new stack's snapshot, through the suite's own snapshot test (the others stay untouched)."""
     result = subprocess.run(
@@ -139,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         written = stamp_files(spelled)
         register(spelled)
         add_settings(spelled)
+        tidy([*written, REGISTRY])
         if not args.no_snapshot:
             write_snapshot(args.name)
     except ScaffoldError as error:
