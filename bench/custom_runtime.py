@@ -24,8 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.custom_runtime.emulator import SAM_CLI_VERSION, Emulator, emulator_binary  # noqa: E402
-from tests.custom_runtime.layout import BOOTSTRAP, LOOPLESS_BOOTSTRAP, SOURCE_DIR  # noqa: E402
+from support.runtime_emulator import SAM_CLI_VERSION, Emulator, emulator_binary  # noqa: E402
+from support.paths import REPO_ROOT  # noqa: E402
+
+SOURCE_DIR = REPO_ROOT / "lambdas" / "custom_runtime"
+BOOTSTRAP = SOURCE_DIR / "bootstrap"
+# The seed's bootstrap without its loop, kept beside the tests that show what it costs.
+LOOPLESS_BOOTSTRAP = REPO_ROOT / "tests" / "custom_runtime" / "fixtures" / "bootstrap_without_loop"
 
 # The emulator's log: "26 Nov 2026 23:42:47,172 [INFO] (rapid) INVOKE START(requestId: ...)".
 LOG_TIME = re.compile(r"^\d+ \w+ \d+ (\d+):(\d+):(\d+),(\d+) ")

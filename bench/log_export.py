@@ -38,7 +38,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import pytest  # noqa: E402
 
-from tests.log_export.harness import (  # noqa: E402
+from support.log_export_run import (  # noqa: E402
     LogExportWorld,
     closed_months,
     install_export_faults,
@@ -84,7 +84,7 @@ def seed_run(exports: int, export_seconds: float) -> tuple[int, int, float]:
 
 
 def measure(template: dict, groups: list[str], running_checks: int) -> dict[str, float]:
-    with pytest.MonkeyPatch.context() as monkeypatch, mocked_aws(monkeypatch):
+    with pytest.MonkeyPatch.context() as monkeypatch, mocked_aws():
         recorder = install_recorder(monkeypatch)
         faults = install_export_faults(monkeypatch)
         faults.running_checks = running_checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -77,6 +78,18 @@ def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
                 list(written),
                 f"a list of log group names ({group!r} is longer than {contract.LOG_GROUP_MAX_LENGTH})",
             )
+    environment_bytes = (
+        len(contract.BUCKET_VARIABLE) + contract.BUCKET_NAME_MAX_LENGTH
+        + len(contract.LOG_GROUPS_VARIABLE) + len(json.dumps(list(groups)).encode())
+        + len(contract.MONTHS_BACK_VARIABLE) + 2
+    )  # fmt: skip
+    if environment_bytes > contract.ENVIRONMENT_MAX_BYTES:
+        raise reader.fail(
+            "logGroups",
+            list(written),
+            f"log groups whose names fit in Lambda's {contract.ENVIRONMENT_MAX_BYTES} bytes of environment "
+            f"variables with the bucket name (these need {environment_bytes})",
+        )
     if len(set(groups)) != len(groups):
         raise reader.fail("logGroups", list(written), f"a list of distinct log groups once {{stage}} is {stage!r}")
     return groups

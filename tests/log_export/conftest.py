@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.log_export.harness import (
+from support.log_export_run import (
     NOTICE_EMAIL,
     SMALL_BOUND,
     TWO_GROUPS,
@@ -24,9 +24,9 @@ from tests.log_export.harness import (
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws() -> Iterator[None]:
     outside_the_last_minute_of_a_month()
-    with mocked_aws(monkeypatch):
+    with mocked_aws():
         yield
 
 

@@ -15,7 +15,7 @@ from moto.logs import models as logs_models
 
 from lwk_log_export import aws, errors, handlers
 from lwk_log_export.months import Month
-from tests.log_export.harness import (
+from support.log_export_run import (
     ACCOUNT,
     BUCKET,
     REGION,

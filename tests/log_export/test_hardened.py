@@ -12,7 +12,7 @@ import pytest
 from support.iam.edges import Edge, Kit, negative_twins
 from support.iam.engine import evaluate
 from support.iam.resolve import ACCOUNT, PARTITION, REGION
-from tests.log_export.harness import TWO_GROUPS, resources_of_type, synth_log_export
+from support.log_export_run import TWO_GROUPS, resources_of_type, synth_log_export
 from tests.log_export.test_template import bucket_policy, export_bucket_id
 
 STACK = "lwk-dev-log-export"

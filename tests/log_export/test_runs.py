@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+
+from support.aws_limits import STATES_MAX_PAYLOAD_BYTES
 
 from tests.conftest import cdk_json_context
-from tests.log_export.harness import (
-    BUCKET,
+from support.log_export_run import (
     SMALL_BOUND,
     TWO_GROUPS,
     ExportFaults,
@@ -17,6 +19,7 @@ from tests.log_export.harness import (
     Recorder,
     closed_months,
     export_prefix,
+    synth_log_export,
 )
 
 GROUP = "/lwk/dev/destinations/worker"  # cdk.json's default log group
@@ -61,7 +64,7 @@ def test_three_months_are_exported_in_order_with_a_notice_each(
     notices = world.notices()
     assert len(notices) == 3
     for month, notice in zip(months, notices, strict=True):
-        assert notice.startswith(f"Exported {GROUP} {month} to s3://{BUCKET}/{export_prefix(GROUP, month)}/")
+        assert notice.startswith(f"Exported {GROUP} {month} to s3://{world.bucket}/{export_prefix(GROUP, month)}/")
     # One status check per export, each after the configured wait.
     assert recorder.waits == [SETTINGS["pollIntervalSeconds"]] * 3
     assert run.output["exportsStarted"] == 3
@@ -233,3 +236,52 @@ def test_two_log_groups_every_group_and_month_exported_exactly_once(two_group_wo
         for month in months:
             assert messages(two_group_world, group, month) == [f"{group} {month} event 0"]
     assert runs[2].states == ["StartRun", "BucketCheck", "ResultCheck", "AllExported"]
+
+
+# --- Step Functions' 256 KiB state input/output quota ---------------------------------------------------
+
+LONGEST_GROUPS = ["/" + "a" * 511, "/" + "b" * 511]  # CloudWatch Logs' longest names: 512 characters
+
+
+def test_an_execution_input_at_the_quota_is_accepted_and_dropped_by_the_first_state(
+    world: LogExportWorld, recorder: Recorder
+) -> None:
+    # StartRun builds the run's state from nothing: whatever a start by hand passes in, up to the
+    # quota, never reaches a later state.
+    world.add_log_group(GROUP, {month: 1 for month in closed_months(3)})
+    padding = STATES_MAX_PAYLOAD_BYTES - len('{"padding":""}')
+    at_the_quota = json.dumps({"padding": "x" * padding}, separators=(",", ":"))
+    assert len(at_the_quota.encode()) == STATES_MAX_PAYLOAD_BYTES
+
+    run = world.run(execution_input=at_the_quota)
+
+    assert run.status == "SUCCEEDED"
+    assert run.largest_state_bytes == STATES_MAX_PAYLOAD_BYTES  # StartRun's input, and only it
+    assert run.output == {"exportsStarted": 3, **{k: run.output[k] for k in ("check", "export", "status", "polls")}}
+    assert len(json.dumps(run.output).encode()) < 2048
+
+
+def test_an_execution_input_over_the_quota_is_refused_as_step_functions_does(world: LogExportWorld) -> None:
+    over = json.dumps({"padding": "x" * (STATES_MAX_PAYLOAD_BYTES - len('{"padding":""}') + 1)}, separators=(",", ":"))
+    with pytest.raises(ClientError, match="ValidationException"):
+        world.run(execution_input=over)
+
+
+def test_every_state_stays_far_under_the_quota_with_the_longest_names(
+    world_factory: Any, recorder: Recorder, export_faults: ExportFaults, tmp_path: Any
+) -> None:
+    # The run's state holds one check, one export and counters, never a list that grows with the
+    # number of log groups or months; the longest log group names bound it.
+    template = synth_log_export(
+        tmp_path, {"kit.logExport.logGroups": json.dumps(LONGEST_GROUPS), "kit.logExport.monthsBack": "2"}
+    )
+    world = world_factory(template)
+    for group in LONGEST_GROUPS:
+        world.add_log_group(group, {month: 1 for month in closed_months(2)})
+    export_faults.running_checks = 2
+
+    run = world.run()
+
+    assert run.status == "SUCCEEDED"
+    assert len(recorder.calls("logs_export")) == 4
+    assert run.largest_state_bytes < 4096 < STATES_MAX_PAYLOAD_BYTES

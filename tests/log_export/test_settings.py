@@ -49,3 +49,11 @@ def test_a_log_group_name_of_only_slashes_is_refused() -> None:
 def test_out_of_range_values_name_the_key(key: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=rf"kit\.logExport\.{key}: {value} is not a whole number {message}"):
         read(**{key: value})
+
+
+def test_log_groups_that_would_not_fit_in_lambdas_4_kb_of_environment_are_refused() -> None:
+    # 20 names of 512 characters pass every per-name check, but LOG_GROUPS would hold 10 KB.
+    too_many = [f"/{n:02d}" + "x" * 509 for n in range(8)]
+    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*fit in Lambda's 4096 bytes"):
+        read(logGroups=json.dumps(too_many))
+    assert read(logGroups=json.dumps(too_many[:7])).log_export.log_groups == tuple(too_many[:7])

@@ -13,7 +13,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from lwk_log_export.contract import COMPLETION_RECORD
 from lwk_log_export.contract import export_prefix as group_prefix
 from tests.conftest import cdk_json_context
-from tests.log_export.harness import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
+from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
 LOGS_SERVICE = {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}

@@ -8,7 +8,7 @@ from typing import Any
 from support.iam.recorder import AwsCallRecorder, function_environments
 from tests.conftest import KitAssembly
 from tests.log_export.conftest import aws, recorder, world_factory  # noqa: F401 - the workload's fixtures
-from tests.log_export.harness import closed_months
+from support.log_export_run import closed_months
 from tests.permissions.handler_calls import prove_calls_allowed
 
 EXPORTED_GROUP = "/lwk/dev/destinations/worker"  # cdk.json's log group

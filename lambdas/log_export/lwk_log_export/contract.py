@@ -33,6 +33,11 @@ MAX_LOG_GROUPS = 20
 LOG_GROUP_CHARACTER = r"[\.\-_/#A-Za-z0-9]"
 LOG_GROUP_MAX_LENGTH = 512
 
+# Lambda's quota on a function's environment variables: "4 KB, total for all variables" (Lambda
+# quotas page). LOG_GROUPS carries every configured name, so the names together must fit.
+ENVIRONMENT_MAX_BYTES = 4096
+BUCKET_NAME_MAX_LENGTH = 63  # S3 bucket naming rules
+
 # CloudWatch Logs time starts at the epoch: no month before this one can be exported.
 FIRST_EXPORTABLE_YEAR = 1970
 

@@ -5,7 +5,7 @@ pinned, hash-checked wheel with pip into a cache directory and extracts only the
 machine. `Emulator` runs it as a subprocess on loopback with a bootstrap as its runtime command and
 invokes it over HTTP, as `sam local invoke` would, minus the container.
 
-Used by the custom runtime's tests and by bench/custom_runtime.py.
+Used by the custom runtime's tests (tests/custom_runtime) and by bench/custom_runtime.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from stacks.shared.build_cache import build_once
-from tests.custom_runtime.layout import REPO_ROOT
+from support.paths import REPO_ROOT
 
 # Gitignored with the rest of .cache/; `make clean` removes it.
 CACHE_DIR = REPO_ROOT / ".cache" / "rie"

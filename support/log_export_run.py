@@ -1,10 +1,13 @@
 """Runs the synthesized log export state machine in moto's ASL interpreter, with the real handlers.
 
-`LogExportWorld` creates in moto what the template declares (bucket, notice topic, the three functions
-with their template environment, the state machine with its DefinitionString) and resolves the
-template's references to those resources. `install_recorder` makes Lambda invocations run the handler
-named in the template in this process and records Wait states and Retry back-offs instead of sleeping.
-Used by the tests (through conftest.py's fixtures) and by bench/log_export.py.
+`LogExportWorld` deploys the template into moto with the shared resolver (`support.cfn.deploy`: the
+buckets, topics, key, roles, the three functions with their template environment, the state machine
+with its DefinitionString) and subscribes a queue to the notice topic to read the notices.
+`install_recorder` makes Lambda invocations run the handler named in the template in this process
+and records Wait states and Retry back-offs instead of sleeping. `mocked_aws` is moto with the Step
+Functions interpreter on and AWS's limits enforced (`support.aws_limits`: 256 KiB state input and
+output, SNS and SQS message sizes). Used by tests/log_export (and tests/permissions) through their
+fixtures, and by bench/log_export.py.
 """
 
 from __future__ import annotations
@@ -12,13 +15,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import importlib
-import io
 import json
-import sys
 import threading
 import time
 import traceback
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,22 +29,23 @@ from unittest import mock
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.logs import exceptions as logs_exceptions
 from moto.logs import models as logs_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from tests.conftest import REPO_ROOT, cdk_json_context
+from support.aws_limits import strict_aws_limits
+from support.cfn import ACCOUNT, REGION, deploy, resources_of_type
+from support.lambda_runtime import FakeContext
+from support.paths import REPO_ROOT, use_lambda_code
+from support.stand_ins import mocked_aws as mocked_moto
 
-LAMBDA_ROOT = REPO_ROOT / "lambdas" / "log_export"
+WORKLOAD = "log-export"
 # The asset root is the functions' import root, as in Lambda.
-if str(LAMBDA_ROOT) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_ROOT))
+LAMBDA_ROOT = use_lambda_code(WORKLOAD)
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's default account
+# The bucket the handler tests configure by hand (the runs use the one deployed from the template).
 BUCKET = "lwk-test-log-exports"
 WRITE_TEST_OBJECT = "aws-logs-write-test"
 # The second template of the tests (conftest.py's two_group_template).
@@ -53,60 +54,16 @@ SMALL_BOUND = 4
 NOTICE_EMAIL = "ops@example.com"
 
 
-def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == kind}
-
-
 def the_state_machine(template: dict[str, Any]) -> dict[str, Any]:
     (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
     return machine["Properties"]
 
 
-class TemplateResolver:
-    """Resolves Ref / Fn::GetAtt / Fn::Join / pseudo parameters to the test's own resources."""
-
-    def __init__(self) -> None:
-        self.refs: dict[str, str] = {
-            "AWS::Partition": "aws",
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        self.arns: dict[str, str] = {}
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if "Ref" in value:
-            return self.refs[value["Ref"]]
-        if "Fn::GetAtt" in value:
-            logical_id, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", value
-            return self.arns[logical_id]
-        if "Fn::Join" in value:
-            separator, parts = value["Fn::Join"]
-            return separator.join(str(self.resolve(p)) for p in parts)
-        return {k: self.resolve(v) for k, v in value.items()}
-
-    def definition(self, template: dict[str, Any]) -> str:
-        """The DefinitionString with its DefinitionSubstitutions filled in, as CloudFormation does."""
-        machine = the_state_machine(template)
-        definition = self.resolve(machine["DefinitionString"])
-        for name, value in machine.get("DefinitionSubstitutions", {}).items():
-            definition = definition.replace("${" + name + "}", self.resolve(value))
-        assert "${" not in definition, "a placeholder of the definition has no substitution"
-        return definition
-
-
-def lambda_context(function_name: str = "test-function") -> SimpleNamespace:
+def lambda_context(function_name: str = "test-function") -> FakeContext:
     """What Powertools' inject_lambda_context reads of Lambda's context object."""
-    return SimpleNamespace(
+    return FakeContext(
         function_name=function_name,
-        memory_limit_in_mb=256,
         invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
-        aws_request_id="00000000-0000-4000-8000-000000000000",
     )
 
 
@@ -214,24 +171,11 @@ def _with_status(task: logs_models.ExportTask, code: str) -> Any:
 
 
 @contextlib.contextmanager
-def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto with the Step Functions interpreter on, and credentials that can reach nothing real."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+def mocked_aws() -> Iterator[None]:
+    """moto with the Step Functions interpreter on, as strict as AWS's documented limits, and
+    credentials that can reach nothing real."""
+    with mocked_moto(step_functions=True), strict_aws_limits():
         yield
-
-
-def _dummy_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("unused.py", "")  # never run: invocations run the real handler in process
-    return buffer.getvalue()
 
 
 @dataclass
@@ -245,6 +189,8 @@ class RunResult:
     lambda_attempts: int
     # Size of the execution history as JSON: about what logging at level ALL with data ingests.
     history_bytes: int
+    # The largest input or output of any state, in UTF-8 bytes (Step Functions allows 256 KiB).
+    largest_state_bytes: int
 
 
 class LogExportWorld:
@@ -252,7 +198,6 @@ class LogExportWorld:
 
     def __init__(self, template: dict[str, Any]) -> None:
         self.template = template
-        self.resolver = TemplateResolver()
         self.s3 = boto3.client("s3", region_name=REGION)
         self.logs = boto3.client("logs", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -261,49 +206,26 @@ class LogExportWorld:
         self._deploy()
 
     def _deploy(self) -> None:
+        self.deployment = deploy(self.template)
         (bucket_id,) = [
             lid
             for lid, r in resources_of_type(self.template, "AWS::S3::Bucket").items()
             if "LoggingConfiguration" in r["Properties"]  # the export bucket, not its access-log bucket
         ]
-        self.s3.create_bucket(Bucket=BUCKET)
-        self.resolver.refs[bucket_id] = BUCKET
-        self.resolver.arns[bucket_id] = f"arn:aws:s3:::{BUCKET}"
-
+        self.bucket = self.deployment.ref(bucket_id)
         (topic_id,) = [lid for lid in resources_of_type(self.template, "AWS::SNS::Topic") if "Notices" in lid]
-        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="notices")["TopicArn"]
-        self.resolver.refs[topic_id] = topic_arn
         self.notice_queue = self.sqs.create_queue(QueueName="notices")["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.notice_queue, AttributeNames=["QueueArn"])
         boto3.client("sns", region_name=REGION).subscribe(
-            TopicArn=topic_arn,
+            TopicArn=self.deployment.ref(topic_id),
             Protocol="sqs",
             Endpoint=queue_arn["Attributes"]["QueueArn"],
             Attributes={"RawMessageDelivery": "true"},
         )
-
-        role_arn = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="log-export-test",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
-        lambda_client = boto3.client("lambda", region_name=REGION)
-        for logical_id, resource in resources_of_type(self.template, "AWS::Lambda::Function").items():
-            properties = resource["Properties"]
-            variables = self.resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
-            created = lambda_client.create_function(
-                FunctionName=logical_id,
-                Runtime=properties["Runtime"],
-                Role=role_arn,
-                Handler=properties["Handler"],
-                Code={"ZipFile": _dummy_zip()},
-                Environment={"Variables": variables},
-            )
-            self.resolver.arns[logical_id] = created["FunctionArn"]
-
-        self.definition = json.loads(self.resolver.definition(self.template))
-        self.state_machine_arn = self.sfn.create_state_machine(
-            name="log-export", definition=json.dumps(self.definition), roleArn=role_arn
-        )["stateMachineArn"]
+        (machine_id,) = resources_of_type(self.template, "AWS::StepFunctions::StateMachine")
+        self.state_machine_arn = self.deployment.ref(machine_id)
+        described = self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
+        self.definition = json.loads(described["definition"])
 
     # --- seeding ---------------------------------------------------------------------------------
     def add_log_group(self, name: str, events_by_month: dict[str, int]) -> None:
@@ -321,10 +243,10 @@ class LogExportWorld:
         group.put_log_events("stream", events)
 
     # --- running ---------------------------------------------------------------------------------
-    def run(self, timeout: float = 30) -> RunResult:
+    def run(self, timeout: float = 30, execution_input: str = "{}") -> RunResult:
         self._runs += 1
         execution_arn = self.sfn.start_execution(
-            stateMachineArn=self.state_machine_arn, name=f"run-{self._runs}", input="{}"
+            stateMachineArn=self.state_machine_arn, name=f"run-{self._runs}", input=execution_input
         )["executionArn"]
         deadline = time.monotonic() + timeout
         while (described := self.sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
@@ -334,6 +256,14 @@ class LogExportWorld:
             time.sleep(0.02)
         history = self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
         states = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+        state_data = [
+            details[field]
+            for e in history
+            for details in (e.get("stateEnteredEventDetails"), e.get("stateExitedEventDetails"))
+            if details
+            for field in ("input", "output")
+            if field in details
+        ]
         return RunResult(
             status=described["status"],
             output=json.loads(described["output"]) if described.get("output") else None,
@@ -342,18 +272,19 @@ class LogExportWorld:
             states=states,
             lambda_attempts=sum(e["type"] == "LambdaFunctionScheduled" for e in history),
             history_bytes=len(json.dumps(history, default=str)),
+            largest_state_bytes=max(len(data.encode()) for data in state_data),
         )
 
     # --- reading ---------------------------------------------------------------------------------
     def keys(self) -> list[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
     def exported_lines(self, prefix: str) -> list[str]:
         lines = []
         for key in self.keys():
             if key.startswith(prefix + "/") and key.endswith(".gz"):
-                body = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+                body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
                 lines += gzip.decompress(body).decode().splitlines()
         return lines
 
@@ -405,7 +336,7 @@ def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, n
 
     app = cdk.App(
         outdir=str(outdir),
-        context={**cdk_json_context(), **(overrides or {})},
+        context={**json.loads((REPO_ROOT / "cdk.json").read_text())["context"], **(overrides or {})},
         builtin_cloud_formation_validation=False,
     )
     settings = settings_from_context(app.node.get_all_context())
