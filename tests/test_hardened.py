@@ -3,14 +3,16 @@ letting the one AWS service that needs it do exactly that, and the default profi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
 from stacks.settings.common import CommonSettings
-from stacks.shared.kit_keys import PROFILE_CONTEXT_KEY, KitKeys, use_profile
+from stacks.shared.kit_keys import KitKeys, use_profile
 from stacks.shared.kit_log_group import KitLogGroup
+from stacks.shared.nag import PROFILE_CONTEXT_KEY
 from support.iam.edges import ACCEPTED_WIDE, Edge, Kit, derive_edges, negative_twins
 from support.iam.engine import evaluate
 from support.iam.resolve import ACCOUNT
@@ -171,7 +173,7 @@ def test_settings_and_the_published_profile_must_agree() -> None:
     common = CommonSettings(stage="t", tags={}, log_retention_days=7, alarm_email=None, profile="hardened")
     stack = cdk.Stack(cdk.App(), "HandBuilt")
     assert stack.node.try_get_context(PROFILE_CONTEXT_KEY) is None
-    with pytest.raises(ValueError, match="common.profile is 'hardened' but the app was built for 'default'"):
+    with pytest.raises(ValueError, match=r"common\.profile is 'hardened' but the app was built for 'default'"):
         KitLogGroup(stack, "Logs", common=common, log_group_name="/t/x")
 
 
@@ -244,8 +246,14 @@ def _object_key_edges(templates: dict[str, dict[str, Any]]) -> list[Edge]:
                         for role_arn in role_arns:
                             edges.append(
                                 Edge(
-                                    f"{action} needs the bucket key", stack.stack_name, policy_id, role_arn,
-                                    KEY_ACTION_OF[action], key, kit.role_arn_policies(role_arn), kit.resource_policy(key),
+                                    f"{action} needs the bucket key",
+                                    stack.stack_name,
+                                    policy_id,
+                                    role_arn,
+                                    KEY_ACTION_OF[action],
+                                    key,
+                                    kit.role_arn_policies(role_arn),
+                                    kit.resource_policy(key),
                                     {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": ACCOUNT},
                                 )  # fmt: skip
                             )
@@ -259,3 +267,26 @@ def test_roles_that_read_or_write_encrypted_objects_may_use_the_bucket_key(harde
     results = evaluate([edge.simulation() for edge in edges])
     denied = {(e.stack, e.source, e.action) for e, result in zip(edges, results, strict=True) if result != "Allowed"}
     assert denied - KEY_GRANTS_OPEN_IN_WORKLOADS == set()
+
+
+# IAM quotas a managed policy meets where an inline one did not (IAM user guide, "IAM and AWS STS
+# quotas"): 6,144 characters per managed policy (white space not counted), 10 managed policies
+# attached to a role by default.
+MANAGED_POLICY_CHARACTERS = 6144
+MANAGED_POLICIES_PER_ROLE = 10
+
+
+def test_the_managed_policies_fit_iams_quotas(hardened: KitAssembly) -> None:
+    kit = Kit({hardened.stack_names[key]: template for key, template in hardened.templates.items()})
+    per_role: dict[str, int] = {}
+    for stack in kit.stacks:
+        for policy_id, resource in stack.of_type("AWS::IAM::ManagedPolicy").items():
+            document = stack.policy(resource["Properties"]["PolicyDocument"])
+            characters = len("".join(json.dumps(document).split()))
+            assert characters <= MANAGED_POLICY_CHARACTERS, f"{stack.stack_name}/{policy_id}: {characters}"
+            for role in resource["Properties"].get("Roles", []):
+                per_role[f"{stack.stack_name}/{role['Ref']}"] = per_role.get(f"{stack.stack_name}/{role['Ref']}", 0) + 1
+        for role_id, role in stack.of_type("AWS::IAM::Role").items():
+            attached = len(role["Properties"].get("ManagedPolicyArns", []))
+            per_role[f"{stack.stack_name}/{role_id}"] = per_role.get(f"{stack.stack_name}/{role_id}", 0) + attached
+    assert per_role and max(per_role.values()) <= MANAGED_POLICIES_PER_ROLE, per_role

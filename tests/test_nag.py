@@ -27,7 +27,7 @@ def _findings(report: dict[str, Any], kind: str) -> set[Finding]:
 
 def _acknowledgements(outdir: Path) -> set[Finding]:
     """Every acknowledgement the app made, from the construct metadata CDK records for them."""
-    found = set()
+    found: set[Finding] = set()
     for metadata_file in outdir.glob("*.metadata.json"):
         for path, entries in json.loads(metadata_file.read_text()).items():
             for entry in entries:
@@ -113,7 +113,11 @@ def test_the_hardened_profile_runs_the_nist_pack_and_leaves_nothing_open(tmp_pat
     ids=["defaults", "every-option-on", "with-an-account", "hardened-every-option-on"],
 )
 def test_every_acknowledgement_is_still_needed(
-    cli_synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], environment: dict[str, str]
+    cli_synth: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    overrides: dict[str, str],
+    environment: dict[str, str],
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -122,20 +126,21 @@ def test_every_acknowledgement_is_still_needed(
     else:
         acknowledged = _acknowledgements(cli_synth)
     if environment:
-        assert WITH_AN_ACCOUNT["CDK_DEFAULT_ACCOUNT"] in (tmp_path / "with" / "lwk-dev-log-export.template.json").read_text()
+        assert (
+            WITH_AN_ACCOUNT["CDK_DEFAULT_ACCOUNT"]
+            in (tmp_path / "with" / "lwk-dev-log-export.template.json").read_text()
+        )
     assert acknowledged, "the app acknowledges nothing: the metadata format may have changed"
     # Synthesize again with every acknowledgement left out: each must bring its finding back.
     drop = ",".join(f"{path}|{rule_id}" for path, rule_id in sorted(acknowledged))
     without = tmp_path / "without"
-    with pytest.raises(RuntimeError, match="Validation ?[Ff]ailed"):
+    with pytest.raises(RuntimeError, match=r"Validation ?[Ff]ailed"):
         synth_kit(without, nag=True, overrides={**overrides, DROP_ACKNOWLEDGEMENTS_KEY: drop})
     findings = _findings(json.loads((without / "validation-report.json").read_text()), "violations")
     unneeded = [
         (path, rule_id)
         for path, rule_id in sorted(acknowledged)
-        if not any(
-            rule == rule_id and (found == path or found.startswith(path + "/")) for found, rule in findings
-        )
+        if not any(rule == rule_id and (found == path or found.startswith(path + "/")) for found, rule in findings)
     ]
     assert unneeded == [], "these acknowledgements suppress nothing any more: remove them"
     # And nothing else appears: the acknowledgements are all that stood between the app and nag.

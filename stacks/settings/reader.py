@@ -41,7 +41,9 @@ class SettingsError(ValueError):
 def _one_line(text: str) -> str:
     # Line breaks of any kind (\n, \r, U+2028, U+0085), other control or format characters and lone
     # surrogates are written as escapes: the message stays one line and can always be printed.
-    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text
+    )
 
 
 def show(value: Any) -> str:
@@ -187,7 +189,7 @@ class SettingsReader:
         value = self._take(key, default)
         if not _text(value) or not re.fullmatch(pattern, value):
             raise self.fail(key, value, meaning)
-        return value
+        return str(value)
 
     def optional_string(self, key: str, *, pattern: str, meaning: str) -> str | None:
         value = self._take(key, None)
@@ -195,7 +197,7 @@ class SettingsReader:
             return None
         if not _text(value) or not re.fullmatch(pattern, value):
             raise self.fail(key, value, f"{meaning} (or null)")
-        return value
+        return str(value)
 
     def choice(self, key: str, *, allowed: tuple[Any, ...], default: Any = _MISSING) -> Any:
         value = self._take(key, default)
@@ -210,8 +212,8 @@ class SettingsReader:
         # A name from the time zone database, never a path: ZoneInfo() itself would try to open
         # files named by the value (OSError for a long one, a directory for "America").
         if not _text(value, 64) or value not in _time_zones():
-            raise self.fail(key, value, "an IANA time zone name such as \"Europe/Berlin\" or \"UTC\"")
-        return value
+            raise self.fail(key, value, 'an IANA time zone name such as "Europe/Berlin" or "UTC"')
+        return str(value)
 
     def string_list(
         self, key: str, *, pattern: str, meaning: str, min_items: int, max_items: int, default: Any = _MISSING
@@ -266,7 +268,7 @@ class SettingsReader:
         problem = schedule_problem(value, one_time=one_time) if isinstance(value, str) else "not text"
         if problem:
             raise self.fail(key, value, f"{allowed} ({problem})")
-        return value
+        return str(value)
 
     def child(self, key: str) -> SettingsReader:
         return SettingsReader(self._take(key, {}), self._key(key))
@@ -319,7 +321,8 @@ def schedule_problem(expression: str, *, one_time: bool) -> str | None:
         if not one_time:
             return "at(...) is for EventBridge Scheduler's one-time schedules, not rules"
         try:
-            datetime.datetime(*map(int, at.groups()))
+            year, month, day, hour, minute, second = map(int, at.groups())
+            datetime.datetime(year, month, day, hour, minute, second)
         except ValueError:
             return "at(...) names no real date and time"
         return None
@@ -337,7 +340,9 @@ def schedule_problem(expression: str, *, one_time: bool) -> str | None:
     return "it starts with neither cron( nor rate(" + (" nor at(" if one_time else "")
 
 
-def _cron_field_problem(text: str, name: str, low: int, high: int, names: tuple[str, ...], wildcards: str) -> str | None:
+def _cron_field_problem(
+    text: str, name: str, low: int, high: int, names: tuple[str, ...], wildcards: str
+) -> str | None:
     def value(token: str) -> int | None:
         if token in names:
             return names.index(token) + low

@@ -22,6 +22,7 @@ LIVE_ALIAS_NAME = "live"
 # The id of aws-cdk-lib's note, on every synth, that adding durable config to a function replaces it.
 DURABLE_REPLACEMENT_NOTE = "aws-lambda:Function.DurableConfig"
 
+
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
@@ -53,7 +54,10 @@ class KitFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = KitLogGroup(
-            self, "LogGroup", common=common, log_group_name=f"{common.log_group_prefix}/{workload}/{_kebab(construct_id)}"
+            self,
+            "LogGroup",
+            common=common,
+            log_group_name=f"{common.log_group_prefix}/{workload}/{_kebab(construct_id)}",
         )
         self.role = iam.Role(
             self,

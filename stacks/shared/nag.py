@@ -43,7 +43,7 @@ def logical_id(construct: IConstruct) -> str:
     """The logical id of an L2 construct's resource, as cdk-nag spells it in granular finding ids."""
     child = construct.node.default_child
     assert isinstance(child, cdk.CfnElement)
-    return cdk.Stack.of(construct).resolve(child.logical_id)
+    return str(cdk.Stack.of(construct).resolve(child.logical_id))
 
 
 def nag_text(scope: IConstruct, value: str) -> str:
@@ -62,7 +62,7 @@ def nag_text(scope: IConstruct, value: str) -> str:
             return "<{}.{}>".format(*part["Fn::GetAtt"])
         if isinstance(part, dict) and "Fn::Join" in part:
             separator, parts = part["Fn::Join"]
-            return separator.join(text(p) for p in parts)
+            return str(separator).join(text(p) for p in parts)
         raise ValueError(f"no cdk-nag spelling for {part!r}")
 
     return text(cdk.Stack.of(scope).resolve(value))

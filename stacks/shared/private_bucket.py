@@ -4,6 +4,7 @@ access-logged, with lifecycle."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
@@ -39,10 +40,10 @@ class PrivateBucket(Construct):
         super().__init__(scope, construct_id)
         keys = KitKeys.of(self)
         self.key = keys.data_key if keys else None
-        encryption = (
-            dict(encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True)
+        encryption: dict[str, Any] = (
+            {"encryption": s3.BucketEncryption.KMS, "encryption_key": self.key, "bucket_key_enabled": True}
             if self.key
-            else dict(encryption=s3.BucketEncryption.S3_MANAGED)
+            else {"encryption": s3.BucketEncryption.S3_MANAGED}
         )
         common = dict(
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
