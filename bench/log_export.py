@@ -90,7 +90,7 @@ def measure(template: dict, groups: list[str], running_checks: int) -> dict[str,
         faults.running_checks = running_checks
         world = LogExportWorld(template)
         for group in groups:
-            world.add_log_group(group, {month: 10 for month in closed_months(1)})
+            world.add_log_group(group, dict.fromkeys(closed_months(1), 10))
         run = world.run(timeout=120)
         assert run.status == "SUCCEEDED", (run.error, run.cause)
         lambda_states = sum(1 for s in run.states if s in {"BucketCheck", "LogsExport", "ExportStatus"})
@@ -106,7 +106,9 @@ def measure(template: dict, groups: list[str], running_checks: int) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="2 log groups, one export length: checks that the bench runs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 log groups, one export length: checks that the bench runs"
+    )
     smoke = parser.parse_args().smoke
     groups, running_checks = (SMOKE_GROUPS, SMOKE_RUNNING_CHECKS) if smoke else (GROUPS, RUNNING_CHECKS)
     with tempfile.TemporaryDirectory() as outdir:
@@ -134,7 +136,9 @@ def main() -> None:
                 f"  {waited / 60:>10.0f} min  {yearly:>19.4f}"
             )
     log_cost = RUNS_PER_YEAR * log_kb / 1024 / 1024 * PER_LOG_GB
-    print(f"execution logs (level ALL, with data): {log_kb:.0f} KB per run at the longest exports, {log_cost:.4f} USD/year")
+    print(
+        f"execution logs (level ALL, with data): {log_kb:.0f} KB per run at the longest exports, {log_cost:.4f} USD/year"
+    )
     fixed = RUNS_PER_YEAR * (2 * ALARM_MONTH + KMS_KEY_MONTH)
     print(f"fixed per year: 2 alarms + 1 KMS key (shared with the stack's alarm topic) = {fixed:.2f} USD")
     print("free tiers (4,000 transitions, 1M Lambda requests, 1,000 e-mails a month) cover the workflow here")

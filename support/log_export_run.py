@@ -37,6 +37,30 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 
 from support.aws_limits import strict_aws_limits
 from support.cfn import ACCOUNT, REGION, deploy, resources_of_type
+
+__all__ = [
+    "ACCOUNT",
+    "BUCKET",
+    "NOTICE_EMAIL",
+    "REGION",
+    "SMALL_BOUND",
+    "TWO_GROUPS",
+    "WRITE_TEST_OBJECT",
+    "ExportFaults",
+    "LogExportWorld",
+    "Recorder",
+    "RunResult",
+    "closed_months",
+    "export_prefix",
+    "install_export_faults",
+    "install_recorder",
+    "lambda_context",
+    "mocked_aws",
+    "outside_the_last_minute_of_a_month",
+    "resources_of_type",
+    "synth_log_export",
+    "the_state_machine",
+]
 from support.lambda_runtime import FakeContext
 from support.paths import REPO_ROOT, use_lambda_code
 from support.stand_ins import mocked_aws as mocked_moto
@@ -56,7 +80,7 @@ NOTICE_EMAIL = "ops@example.com"
 
 def the_state_machine(template: dict[str, Any]) -> dict[str, Any]:
     (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
-    return machine["Properties"]
+    return dict(machine["Properties"])
 
 
 def lambda_context(function_name: str = "test-function") -> FakeContext:
@@ -108,7 +132,8 @@ def install_recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     lock = threading.Lock()
 
     def invoke_in_process(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        module_name, _, function_name = function.handler.rpartition(".")
+        handler_name = str(function.handler)
+        module_name, _, function_name = handler_name.rpartition(".")
         handler = getattr(importlib.import_module(module_name), function_name)
         environment = {**function.environment_vars, "AWS_REGION": function.region}
         with lock, mock.patch.dict("os.environ", environment):
@@ -120,9 +145,9 @@ def install_recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
                     "errorMessage": str(error),
                     "stackTrace": traceback.format_exception(error),
                 }
-                record.invocations.append(Invocation(function.handler, event, None, type(error).__name__))
+                record.invocations.append(Invocation(handler_name, event, None, type(error).__name__))
                 return json.dumps(payload), True, ""
-        record.invocations.append(Invocation(function.handler, event, result, None))
+        record.invocations.append(Invocation(handler_name, event, result, None))
         return json.dumps(result), False, ""
 
     def record_wait(self: WaitFunction, env: Any, wait_seconds: float) -> None:
@@ -276,20 +301,20 @@ class LogExportWorld:
         )
 
     # --- reading ---------------------------------------------------------------------------------
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
     def exported_lines(self, prefix: str) -> list[str]:
         lines = []
-        for key in self.keys():
+        for key in self.object_keys():
             if key.startswith(prefix + "/") and key.endswith(".gz"):
                 body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
                 lines += gzip.decompress(body).decode().splitlines()
         return lines
 
     def export_tasks(self) -> list[dict[str, Any]]:
-        return self.logs.describe_export_tasks()["exportTasks"]
+        return list(self.logs.describe_export_tasks()["exportTasks"])
 
     def notices(self) -> list[str]:
         messages = []
@@ -346,5 +371,4 @@ def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, n
     )
     if nag:
         add_nag_checks(app, profile=settings.common.profile)
-    return app.synth().get_stack_by_name(stack.stack_name).template
-
+    return dict(app.synth().get_stack_by_name(stack.stack_name).template)

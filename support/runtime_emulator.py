@@ -83,7 +83,7 @@ def emulator_binary(cache_dir: Path = CACHE_DIR) -> Path:
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def _child_pids(pid: int) -> list[int]:
@@ -171,9 +171,7 @@ class Emulator:
         if isinstance(payload, dict):
             payload = json.dumps(payload, ensure_ascii=False)
         data = payload.encode() if isinstance(payload, str) else payload
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.invoke_port}{INVOKE_PATH}", data=data, method="POST"
-        )
+        request = urllib.request.Request(f"http://127.0.0.1:{self.invoke_port}{INVOKE_PATH}", data=data, method="POST")
         # Loopback only, whatever proxy the environment names.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:

@@ -58,8 +58,9 @@ class ExportBucket(Construct):
         group_arns = [
             f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}" for group in log_groups
         ]
-        from_own_log_groups = {
-            "StringEquals": {"aws:SourceAccount": stack.account},
+        own_account: dict[str, object] = {"aws:SourceAccount": stack.account}
+        from_own_log_groups: dict[str, dict[str, object]] = {
+            "StringEquals": own_account,
             "ArnLike": {"aws:SourceArn": [form for arn in group_arns for form in (arn, f"{arn}:*")]},
         }
         self.bucket.add_to_resource_policy(
@@ -82,7 +83,10 @@ class ExportBucket(Construct):
                     **from_own_log_groups,
                     # Ownership is BUCKET_OWNER_ENFORCED (ACLs off), which still accepts this one canned
                     # ACL; CloudWatch Logs sends it, so the condition holds and refuses any other writer.
-                    "StringEquals": {**from_own_log_groups["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+                    "StringEquals": {
+                        **own_account,
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                    },
                 },
             )
         )
@@ -104,7 +108,9 @@ class ExportBucket(Construct):
 
     def grant_export_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """PutObject under the log groups' prefixes: CreateExportTask checks its caller may write there."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["s3:PutObject"], resource_arns=self._export_objects())
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:PutObject"], resource_arns=self._export_objects()
+        )
 
     def grant_completion_records(self, grantee: iam.IGrantable) -> None:
         """See which keys exist and write the months' completion records; never read exported logs."""
@@ -116,4 +122,6 @@ class ExportBucket(Construct):
         )
         if self.key is not None:
             # A PutObject into an SSE-KMS bucket makes S3 ask KMS for a data key as the caller.
-            iam.Grant.add_to_principal(grantee=grantee, actions=["kms:GenerateDataKey"], resource_arns=[self.key.key_arn])
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=["kms:GenerateDataKey"], resource_arns=[self.key.key_arn]
+            )

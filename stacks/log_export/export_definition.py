@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.shared.contracts import load_contract
 from stacks.log_export.settings import LogExportSettings
+from stacks.shared.contracts import load_contract
 
 contract = load_contract("log-export")
 

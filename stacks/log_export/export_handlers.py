@@ -10,10 +10,10 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.log_export.export_bucket import ExportBucket
-from stacks.shared.contracts import load_contract
 from stacks.log_export.settings import LogExportSettings
 from stacks.settings.common import CommonSettings
 from stacks.shared.bundling import python_code
+from stacks.shared.contracts import load_contract
 from stacks.shared.kit_function import KitFunction
 from stacks.shared.nag import acknowledge, logical_id, nag_text
 
@@ -121,7 +121,7 @@ class ExportHandlers(Construct):
         )
         exports.grant_export_write(self.logs_export.role)
         policy = self.logs_export.role.node.find_child("DefaultPolicy")
-        for group, prefix in zip(log_groups, exports.prefixes, strict=True):
+        for prefix in exports.prefixes:
             acknowledge(
                 policy,
                 f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(exports.bucket)}.Arn>/{prefix}/*]",

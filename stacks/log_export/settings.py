@@ -6,9 +6,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from stacks.shared.contracts import load_contract
 from stacks.settings.common import APP_NAME, EMAIL_PATTERN
 from stacks.settings.reader import SettingsReader
+from stacks.shared.contracts import load_contract
 
 contract = load_contract("log-export")
 

@@ -69,7 +69,7 @@ class FakeRuntimeApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path != f"{API_PREFIX}/invocation/next":
                     self._reply(404, b'{"errorType":"NotFound"}')
                     return
@@ -80,7 +80,7 @@ class FakeRuntimeApi:
                 invocation = api.queue.popleft()
                 self._reply(200, invocation.event, invocation.headers())
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 result = PostedResult(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
@@ -97,7 +97,7 @@ class FakeRuntimeApi:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass  # keep test output for failures
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -130,7 +130,9 @@ MARKER = "Planted Secret Xq"
         ("greeting.handler", MARKER, 200),
     ],
 )
-def test_no_event_content_reaches_the_log(start_emulator: StartEmulator, handler: str, event: object, status: int) -> None:
+def test_no_event_content_reaches_the_log(
+    start_emulator: StartEmulator, handler: str, event: object, status: int
+) -> None:
     emulator = start_emulator(handler=handler)
 
     result = emulator.invoke(json.dumps(event))

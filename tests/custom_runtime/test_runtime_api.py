@@ -127,9 +127,7 @@ def test_a_handler_file_that_switches_on_errexit_cannot_end_the_loop(runtime_tmp
 
 
 def test_no_temporary_file_is_left_after_100_invocations(runtime_tmp: Path) -> None:
-    events = [
-        b'{"name": "Ada"}' if n % 4 else json.dumps({"bad": "input", "n": n}).encode() for n in range(100)
-    ]
+    events = [b'{"name": "Ada"}' if n % 4 else json.dumps({"bad": "input", "n": n}).encode() for n in range(100)]
 
     run = run_runtime(
         BOOTSTRAP, [QueuedInvocation(event=e) for e in events], task_root=SOURCE_DIR, handler="greeting.handler",

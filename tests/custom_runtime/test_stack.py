@@ -11,8 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks.custom_runtime import CustomRuntimeStack
-from stacks.custom_runtime import CustomRuntimeSettings
+from stacks.custom_runtime import CustomRuntimeSettings, CustomRuntimeStack
 from stacks.settings import CommonSettings, SettingsError, settings_from_context
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.custom_runtime.layout import SOURCE_DIR
@@ -128,7 +127,7 @@ def _stack_template(settings: CustomRuntimeSettings) -> dict[str, Any]:
     # The kit's own synth runs with this off too (stacks/kit_app.py): cfn-lint covers it, at 4 s less.
     app = cdk.App(builtin_cloud_formation_validation=False)
     stack = CustomRuntimeStack(app, "CustomRuntimeUnderTest", common=COMMON, settings=settings)
-    return Template.from_stack(stack).to_json()
+    return dict(Template.from_stack(stack).to_json())
 
 
 def test_settings_reach_the_function() -> None:

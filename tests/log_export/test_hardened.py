@@ -100,7 +100,13 @@ def _export_edges(template: dict[str, Any]) -> list[Edge]:
         for action in ("kms:GenerateDataKey", "kms:Decrypt"):
             edges.append(
                 Edge(
-                    "logs export -> bucket key", STACK, "Exports", LOGS_SERVICE, action, key_arn, (),
+                    "logs export -> bucket key",
+                    STACK,
+                    "Exports",
+                    LOGS_SERVICE,
+                    action,
+                    key_arn,
+                    (),
                     kit.resource_policy(key_arn),
                     {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": group_arn, "aws:SecureTransport": "true"},
                 )  # fmt: skip
@@ -128,4 +134,3 @@ def test_the_engine_denies_the_key_policy_without_the_export_statement(hardened:
     results = evaluate([e.simulation() for e in _export_edges(before)])
 
     assert set(results) == {"ImplicitlyDenied"}
-

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from stacks.settings import SettingsError, settings_from_context
+from stacks.settings import KitSettings, SettingsError, settings_from_context
 from tests.conftest import cdk_json_context
 
 
-def read(**overrides: str):
+def read(**overrides: str) -> KitSettings:
     return settings_from_context({**cdk_json_context(), **{f"kit.logExport.{k}": v for k, v in overrides.items()}})
 
 
@@ -26,7 +26,9 @@ def test_the_default_log_group_follows_the_stage() -> None:
 
 
 def test_a_log_group_that_the_stage_makes_a_duplicate_is_refused() -> None:
-    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*distinct log groups once \{stage\} is 'dev'"):
+    with pytest.raises(
+        SettingsError, match=r"kit\.logExport\.logGroups: .*distinct log groups once \{stage\} is 'dev'"
+    ):
         read(logGroups=json.dumps(["/app/{stage}", "/app/dev"]))
 
 
@@ -45,7 +47,9 @@ def test_a_log_group_name_of_only_slashes_is_refused() -> None:
         read(logGroups=json.dumps(["/"]))
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [("monthsBack", "0", "from 1 to 24"), ("maxPolls", "0", "from 1 to 1000")])
+@pytest.mark.parametrize(
+    ("key", "value", "message"), [("monthsBack", "0", "from 1 to 24"), ("maxPolls", "0", "from 1 to 1000")]
+)
 def test_out_of_range_values_name_the_key(key: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=rf"kit\.logExport\.{key}: {value} is not a whole number {message}"):
         read(**{key: value})

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from lwk_log_export.contract import COMPLETION_RECORD
+from lwk_log_export.contract import export_prefix as group_prefix
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from lwk_log_export.contract import COMPLETION_RECORD
-from lwk_log_export.contract import export_prefix as group_prefix
-from tests.conftest import cdk_json_context
 from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
+from tests.conftest import cdk_json_context
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
 LOGS_SERVICE = {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
@@ -22,8 +22,15 @@ OWN_LOG_GROUPS = [
     {
         "Fn::Join": [
             "",
-            ["arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
-             f":log-group:/lwk/dev/destinations/worker{suffix}"],
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":logs:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":log-group:/lwk/dev/destinations/worker{suffix}",
+            ],
         ]  # fmt: skip
     }
     for suffix in ("", ":*")
@@ -32,7 +39,9 @@ OWN_LOG_GROUPS = [
 
 def export_bucket_id(template: dict[str, Any]) -> str:
     (bucket_id,) = [
-        lid for lid, r in resources_of_type(template, "AWS::S3::Bucket").items() if "LoggingConfiguration" in r["Properties"]
+        lid
+        for lid, r in resources_of_type(template, "AWS::S3::Bucket").items()
+        if "LoggingConfiguration" in r["Properties"]
     ]
     return bucket_id
 
@@ -178,9 +187,13 @@ def test_every_task_catches_into_the_failure_notice_which_ends_in_fail(template:
     states = definition(template)["States"]
     for name, state in states.items():
         if state["Type"] == "Task" and name != "NotifyFailure":
-            assert state["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}], name
+            assert state["Catch"] == [
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}
+            ], name
     assert states["NotifyFailure"]["Next"] == "RunFailed"
-    assert states["NotifyFailure"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "RunFailed"}]
+    assert states["NotifyFailure"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "RunFailed"}
+    ]
     assert states["RunFailed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
 
 
@@ -216,7 +229,6 @@ def test_schedule_starts_the_machine_monthly_with_an_empty_input(template: dict[
     assert (target["Arn"], target["Input"]) == ({"Ref": machine_id}, "{}")
 
 
-
 def test_only_this_rule_of_this_account_may_start_runs_through_the_target_role(template: dict[str, Any]) -> None:
     (rule,) = resources_of_type(template, "AWS::Events::Rule").values()
     (target,) = rule["Properties"]["Targets"]
@@ -225,8 +237,15 @@ def test_only_this_rule_of_this_account_may_start_runs_through_the_target_role(t
     rule_arn = {
         "Fn::Join": [
             "",
-            ["arn:", {"Ref": "AWS::Partition"}, ":events:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
-             f":rule/{rule['Properties']['Name']}"],
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":events:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":rule/{rule['Properties']['Name']}",
+            ],
         ]  # fmt: skip
     }
     assert trust == {
@@ -243,7 +262,10 @@ def test_schedule_follows_its_settings(two_group_template: dict[str, Any]) -> No
 
 
 def test_failed_runs_and_failed_starts_raise_alarms_on_the_alarm_topic(template: dict[str, Any]) -> None:
-    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    }
     assert set(alarms) == {"ExecutionsFailed", "FailedInvocations"}
     (topic_id,) = [lid for lid in resources_of_type(template, "AWS::SNS::Topic") if lid.startswith("Alarms")]
     (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
@@ -256,7 +278,9 @@ def test_failed_runs_and_failed_starts_raise_alarms_on_the_alarm_topic(template:
 def test_notice_topic_is_encrypted_and_mails_the_configured_address(two_group_template: dict[str, Any]) -> None:
     assembled = Template.from_json(two_group_template)
     assembled.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
-    (notices_id,) = [lid for lid in resources_of_type(two_group_template, "AWS::SNS::Topic") if lid.startswith("Notices")]
+    (notices_id,) = [
+        lid for lid in resources_of_type(two_group_template, "AWS::SNS::Topic") if lid.startswith("Notices")
+    ]
     assembled.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": NOTICE_EMAIL, "TopicArn": {"Ref": notices_id}}
     )
@@ -274,7 +298,9 @@ def test_only_logs_export_may_create_export_tasks_and_only_of_the_configured_gro
 
 
 def test_no_handler_may_read_exported_logs(template: dict[str, Any]) -> None:
-    granted = json.dumps([role_statements(template, f"Handlers{name}") for name in ("BucketCheck", "LogsExport", "ExportStatus")])
+    granted = json.dumps(
+        [role_statements(template, f"Handlers{name}") for name in ("BucketCheck", "LogsExport", "ExportStatus")]
+    )
     assert "s3:GetObject" not in granted and '"s3:*"' not in granted and "s3:Get" not in granted
 
 

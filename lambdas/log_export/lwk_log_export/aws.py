@@ -10,6 +10,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from .contract import COMPLETION_RECORD, LIMIT_EXCEEDED, month_prefix
 from .errors import (
     ExportRejected,
     ExportTaskNotFound,
@@ -17,7 +18,6 @@ from .errors import (
     LogGroupNotFound,
 )
 from .inputs import ExportRequest
-from .contract import COMPLETION_RECORD, LIMIT_EXCEEDED, month_prefix
 from .planning import ExportTask, Slot
 
 # botocore counts LimitExceededException as throttling and retries it by itself: the export task
@@ -53,7 +53,7 @@ def _task(raw: dict[str, Any]) -> ExportTask:
 
 def list_export_tasks(logs: BaseClient) -> list[ExportTask]:
     """Every export task CloudWatch Logs still lists for this account and region."""
-    tasks = []
+    tasks: list[ExportTask] = []
     for page in logs.get_paginator("describe_export_tasks").paginate():
         tasks.extend(_task(raw) for raw in page.get("exportTasks", []))
     return tasks

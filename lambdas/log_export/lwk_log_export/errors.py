@@ -24,7 +24,7 @@ class LogGroupNotFound(LogExportError, LookupError):
     """CloudWatch Logs has no log group of that name in this account and region."""
 
 
-class LimitExceededException(LogExportError):  # noqa: N818 - the name the state machine's Retry matches
+class LimitExceededException(LogExportError):
     """CloudWatch Logs already runs an export task in this account: it allows one at a time."""
 
 

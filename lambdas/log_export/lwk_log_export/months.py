@@ -23,11 +23,13 @@ class Month:
     def parse(cls, text: object, *, field: str = "month") -> Month:
         if not isinstance(text, str) or not (match := _MONTH_PATTERN.fullmatch(text)):
             raise InvalidRequest(
-                f"{field}: {describe(text)} is not a month written YYYY-MM in ASCII digits, such as \"2026-08\""
+                f'{field}: {describe(text)} is not a month written YYYY-MM in ASCII digits, such as "2026-08"'
             )
         month = cls(int(match.group(1)), int(match.group(2)))
         if month.year < FIRST_EXPORTABLE_YEAR:
-            raise InvalidRequest(f"{field}: {month} is before {FIRST_EXPORTABLE_YEAR}, where CloudWatch Logs time starts")
+            raise InvalidRequest(
+                f"{field}: {month} is before {FIRST_EXPORTABLE_YEAR}, where CloudWatch Logs time starts"
+            )
         return month
 
     @classmethod
