@@ -221,12 +221,10 @@ def test_every_hardened_service_edge_is_allowed_and_no_wider(hardened: KitAssemb
 # server-side encryption with AWS KMS keys"): GetObject decrypts, PutObject generates a data key.
 KEY_ACTION_OF = {"s3:GetObject": "kms:Decrypt", "s3:PutObject": "kms:GenerateDataKey"}
 
-# Grants written by a workload itself (not through PrefixAccess or the bucket's grant_* methods),
-# which do not follow the key yet; their owners are adding it (issue 12). Only shrinks, to empty.
-KEY_GRANTS_OPEN_IN_WORKLOADS: set[tuple[str, str, str]] = {
-    ("lwk-dev-log-export", "HandlersBucketCheckRoleDefaultPolicyB62A9720", "kms:GenerateDataKey"),
-    ("lwk-dev-log-export", "HandlersLogsExportRoleDefaultPolicyA15249AE", "kms:GenerateDataKey"),
-}
+# s3:PutObject granted for an API's authorization check only, never sent by the role itself: the
+# log export function may write under the export prefixes because CreateExportTask checks that of
+# its caller; CloudWatch Logs writes the objects, with its own grant in the key policy.
+AUTHORIZATION_ONLY = {("lwk-dev-log-export", "HandlersLogsExportRole", "kms:GenerateDataKey")}
 
 
 def _object_key_edges(templates: dict[str, dict[str, Any]]) -> list[Edge]:
@@ -265,8 +263,14 @@ def test_roles_that_read_or_write_encrypted_objects_may_use_the_bucket_key(harde
     edges = _object_key_edges(templates)
     assert edges, "no role reads or writes objects of an SSE-KMS bucket: did the derivation find the grants?"
     results = evaluate([edge.simulation() for edge in edges])
-    denied = {(e.stack, e.source, e.action) for e, result in zip(edges, results, strict=True) if result != "Allowed"}
-    assert denied - KEY_GRANTS_OPEN_IN_WORKLOADS == set()
+    denied = [
+        (e.stack, e.source, e.action)
+        for e, result in zip(edges, results, strict=True)
+        if result != "Allowed"
+        and not any(e.stack == s and e.source.startswith(p) and e.action == a for s, p, a in AUTHORIZATION_ONLY)
+    ]
+    assert denied == []
+    assert any(result == "Allowed" for result in results)
 
 
 # IAM quotas a managed policy meets where an inline one did not (IAM user guide, "IAM and AWS STS
