@@ -40,6 +40,10 @@ STOP_TIMEOUT_SECONDS = 15
 LOCALSTACK_IMAGE = os.environ.get("LOCALSTACK_IMAGE", "localstack/localstack:2026.3.0")
 
 
+# From the (already cleaned) environment of the local deploy into MiniStack's, besides its AWS_* values.
+_EMULATOR_PASSES = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
+
+
 class EmulatorError(RuntimeError):
     """The emulator could not be installed, started or stopped."""
 
@@ -120,8 +124,10 @@ class MiniStack:
     def start(self, port: int, state_dir: Path, environ: dict[str, str]) -> Running:
         tmpdir = state_dir / "tmp"
         tmpdir.mkdir(parents=True, exist_ok=True)
+        # Only what it needs: MiniStack reads many variables (SERVICES, PERSIST_STATE, AUTH, ...), and its
+        # functions inherit its environment, so nothing else of the user's shell may reach it.
         env = {
-            **environ,
+            **{k: v for k, v in environ.items() if k in _EMULATOR_PASSES or k.startswith("AWS_")},
             "BIND_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(port),
             "TMPDIR": str(tmpdir),
