@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -20,7 +22,14 @@ class FailureHandler(KitFunction):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, common: CommonSettings, code: lambda_.Code, kept: KeptFailures
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        common: CommonSettings,
+        code: lambda_.Code,
+        kept: KeptFailures,
+        log_payloads: bool,
     ) -> None:
         super().__init__(
             scope,
@@ -30,6 +39,7 @@ class FailureHandler(KitFunction):
             code=code,
             handler=contract.FAILURE_HANDLER,
             environment={
+                contract.LOG_PAYLOADS_ENV: json.dumps(log_payloads),
                 contract.KEPT_FAILURES_QUEUE_URL_ENV: kept.queue.queue_url,
                 contract.OFFLOAD_BUCKET_ENV: kept.offload.bucket.bucket_name,
             },

@@ -16,6 +16,8 @@ class DestinationsSettings:
     max_event_age_seconds: int
     # The kept-failures alarm goes off when at least this many failed requests wait for replay.
     failed_queue_depth_alarm: int
+    # Payloads and error messages in the functions' logs: for debugging only (docs/destinations.md).
+    log_payloads: bool = False
 
 
 def read_destinations(reader: SettingsReader) -> DestinationsSettings:
@@ -34,4 +36,5 @@ def read_destinations(reader: SettingsReader) -> DestinationsSettings:
         failed_queue_depth_alarm=reader.integer(
             "failedQueueDepthAlarm", minimum=alarm[0], maximum=alarm[1], default=contract.DEFAULT_FAILED_QUEUE_DEPTH_ALARM
         ),
+        log_payloads=reader.boolean("logPayloads", default=False),
     )

@@ -34,9 +34,10 @@ class DestinationsStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         code = python_code(WORKLOAD)
         kept = KeptFailures(self, "KeptFailures")
-        worker = Worker(self, "Worker", common=common, code=code)
-        success = SuccessHandler(self, "SuccessHandler", common=common, code=code, kept=kept)
-        failure = FailureHandler(self, "FailureHandler", common=common, code=code, kept=kept)
+        log_payloads = settings.log_payloads
+        worker = Worker(self, "Worker", common=common, code=code, log_payloads=log_payloads)
+        success = SuccessHandler(self, "SuccessHandler", common=common, code=code, kept=kept, log_payloads=log_payloads)
+        failure = FailureHandler(self, "FailureHandler", common=common, code=code, kept=kept, log_payloads=log_payloads)
         worker_alias = worker.route_outcomes(
             on_success=success.add_live_alias(), on_failure=failure.add_live_alias(), settings=settings
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -18,7 +20,14 @@ class SuccessHandler(KitFunction):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, common: CommonSettings, code: lambda_.Code, kept: KeptFailures
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        common: CommonSettings,
+        code: lambda_.Code,
+        kept: KeptFailures,
+        log_payloads: bool,
     ) -> None:
         super().__init__(
             scope,
@@ -27,7 +36,7 @@ class SuccessHandler(KitFunction):
             workload="destinations",
             code=code,
             handler=contract.SUCCESS_HANDLER,
-            environment={},
+            environment={contract.LOG_PAYLOADS_ENV: json.dumps(log_payloads)},
             description="On-success destination of the worker: logs the record",
         )
         kept.send_async_failures_of(self)

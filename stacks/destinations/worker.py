@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -24,7 +26,9 @@ class Worker(KitFunction):
     the event-invoke config on it.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, common: CommonSettings, code: lambda_.Code) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, common: CommonSettings, code: lambda_.Code, log_payloads: bool
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -32,7 +36,7 @@ class Worker(KitFunction):
             workload=WORKLOAD,
             code=code,
             handler=contract.WORKER_HANDLER,
-            environment={},
+            environment={contract.LOG_PAYLOADS_ENV: json.dumps(log_payloads)},
             description="Example job, invoked asynchronously; Lambda routes its outcome to a destination",
         )
         acknowledge(

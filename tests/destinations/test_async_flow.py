@@ -42,9 +42,11 @@ def test_a_success_goes_to_the_success_handler_only(deployed: DeployedStack, cap
     assert lambda_async.runs_of(deployed.function_name("FailureHandler")) == []
     assert deployed.visible_count(deployed.failed_queue_url) == 0
     logged = [entry for entry in _structured_logs(capsys.readouterr().out) if entry["message"].endswith("succeeded")]
-    success_log = next(entry for entry in logged if "record" in entry)
-    assert success_log["record"]["requestContext"]["requestId"] == request_id
+    success_log = next(entry for entry in logged if "summary" in entry)
+    assert success_log["summary"]["requestId"] == request_id
+    assert success_log["requestPayloadBytes"] == len(json.dumps(payload, separators=(",", ":")))
     assert success_log["service"] == "lwk-destinations"
+    assert "record" not in success_log and "o-7" not in json.dumps(logged)  # ids and sizes, no payload
 
 
 def test_a_failure_is_retried_as_configured_then_kept_with_its_payload(deployed: DeployedStack) -> None:

@@ -58,10 +58,14 @@ def test_the_template_names_the_contracts_handlers_and_environment(kit: KitAssem
     for handler in (contract.WORKER_HANDLER, contract.SUCCESS_HANDLER, contract.FAILURE_HANDLER):
         module, _, attribute = handler.rpartition(".")
         assert callable(getattr(importlib.import_module(module), attribute))
+    for name in ("Worker", "SuccessHandler"):
+        assert set(functions[name]["Environment"]["Variables"]) == {contract.LOG_PAYLOADS_ENV}
     environment = functions["FailureHandler"]["Environment"]["Variables"]
-    assert set(environment) == {contract.KEPT_FAILURES_QUEUE_URL_ENV, contract.OFFLOAD_BUCKET_ENV}
+    assert set(environment) == {contract.LOG_PAYLOADS_ENV, contract.KEPT_FAILURES_QUEUE_URL_ENV, contract.OFFLOAD_BUCKET_ENV}
     # What the template sets is what the handler's config reads.
-    target = load_config({name: f"value of {name}" for name in environment}).keep_target()
+    environment = {**{name: f"value of {name}" for name in environment}, contract.LOG_PAYLOADS_ENV: "false"}
+    target = load_config(environment).keep_target()
+    assert load_config(environment).log_payloads is False
     assert (target.queue_url, target.offload_bucket) == (
         f"value of {contract.KEPT_FAILURES_QUEUE_URL_ENV}",
         f"value of {contract.OFFLOAD_BUCKET_ENV}",

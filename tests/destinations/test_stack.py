@@ -197,9 +197,13 @@ def test_other_settings_reach_the_template() -> None:
         app,
         "lwk-test-destinations",
         common=CommonSettings(stage="test", tags={}, log_retention_days=7, alarm_email=None),
-        settings=DestinationsSettings(max_retry_attempts=0, max_event_age_seconds=120, failed_queue_depth_alarm=25),
+        settings=DestinationsSettings(
+            max_retry_attempts=0, max_event_age_seconds=120, failed_queue_depth_alarm=25, log_payloads=True
+        ),
     )
     template = Template.from_stack(stack)
+    functions = template.find_resources("AWS::Lambda::Function").values()
+    assert [f["Properties"]["Environment"]["Variables"]["LOG_PAYLOADS"] for f in functions] == ["true"] * 3
 
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 120}
@@ -208,3 +212,8 @@ def test_other_settings_reach_the_template() -> None:
         "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 25}
     )
     template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "/lwk/test/destinations/worker"})
+
+
+def test_payload_logging_is_off_by_default(template: Template) -> None:
+    functions = template.find_resources("AWS::Lambda::Function").values()
+    assert [f["Properties"]["Environment"]["Variables"]["LOG_PAYLOADS"] for f in functions] == ["false"] * 3

@@ -17,6 +17,8 @@ class KeepTarget:
 
 @dataclass(frozen=True)
 class Config:
+    # Payload content (and error messages) in the logs: only when kit.destinations.logPayloads is on.
+    log_payloads: bool
     # Where the failure handler keeps failures; None in the functions that keep none.
     kept_failures_queue_url: str | None
     offload_bucket: str | None
@@ -30,8 +32,16 @@ class Config:
         return KeepTarget(queue_url=self.kept_failures_queue_url, offload_bucket=self.offload_bucket)
 
 
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "false")
+    if value not in ("true", "false"):
+        raise ConfigError(f"environment variable {name} must be 'true' or 'false' (got {len(value)} characters)")
+    return value == "true"
+
+
 def load_config(environ: Mapping[str, str]) -> Config:
     return Config(
+        log_payloads=_flag(environ, contract.LOG_PAYLOADS_ENV),
         kept_failures_queue_url=environ.get(contract.KEPT_FAILURES_QUEUE_URL_ENV) or None,
         offload_bucket=environ.get(contract.OFFLOAD_BUCKET_ENV) or None,
     )

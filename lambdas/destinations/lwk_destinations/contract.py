@@ -14,6 +14,9 @@ SERVICE_NAME: Final = "lwk-destinations"
 # --- Environment variables the stack sets and `config.load_config` reads -------------------------
 KEPT_FAILURES_QUEUE_URL_ENV: Final = "FAILED_REQUESTS_QUEUE_URL"
 OFFLOAD_BUCKET_ENV: Final = "FAILED_REQUESTS_BUCKET"
+# "true" (kit.destinations.logPayloads) adds request/response payloads and error messages to the
+# logs, for debugging only; "false" (the default) logs ids, outcomes, sizes and error types.
+LOG_PAYLOADS_ENV: Final = "LOG_PAYLOADS"
 
 # --- Handler entries (`lwk_destinations.handlers.<name>`) ---------------------------------------
 HANDLER_MODULE: Final = "lwk_destinations.handlers"

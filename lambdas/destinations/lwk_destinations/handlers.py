@@ -2,15 +2,19 @@
 
 - `worker`: the example job (job.py), invoked asynchronously through its `live` alias;
 - `success`: the on-success destination: logs the outcome and returns a summary;
-- `failure`: the on-failure destination: keeps the failed request in SQS for replay (kept.py).
+- `failure`: the on-failure destination: keeps the failed request for replay (kept.py), offloading
+  a failure too big for the queue to the offload bucket.
 
-A record that does not parse raises MalformedRecordError, and a message SQS refuses raises too:
-Lambda retries the destination asynchronously and then moves the event to the function's
-dead-letter queue, so nothing is dropped silently.
+Logs carry ids, outcomes, sizes and error types, never payload content nor error messages (they come
+from the payloads and stay in the kept record for replay); kit.destinations.logPayloads adds them
+for debugging (LOG_PAYLOADS=true). A record that does not parse raises MalformedRecordError, and a
+message SQS or S3 refuses raises too: Lambda retries the destination asynchronously and then moves
+the event to the function's dead-letter queue, so nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -21,10 +25,17 @@ from . import aws
 from .config import load_config
 from .contract import KEPT_MESSAGE_MAX_BYTES, SERVICE_NAME
 from .job import run_job
-from .kept import KeptFailure
+from .kept import SUMMARY_ERROR_TYPE_CHARS, KeptFailure
 from .records import FailureRecord, SuccessRecord, parse_record
 
 logger = Logger(service=SERVICE_NAME)
+
+
+def _json_bytes(value: Any) -> int:
+    try:
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    except (RecursionError, TypeError, ValueError):
+        return -1  # not serializable: the size is unknown, and said so
 
 
 def summarize(record: SuccessRecord) -> dict[str, Any]:
@@ -38,24 +49,39 @@ def summarize(record: SuccessRecord) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event is a payload.
+@logger.inject_lambda_context(log_event=False)
 def worker(event: Any, context: LambdaContext) -> dict[str, Any]:
+    config = load_config(os.environ)
     result = run_job(event)
-    logger.info("job succeeded")
+    extra: dict[str, Any] = {"requestBytes": _json_bytes(event)}
+    if config.log_payloads:
+        extra["request"] = event
+    logger.info("job succeeded", extra=extra)
     return result
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 def success(event: Any, context: LambdaContext) -> dict[str, Any]:
+    config = load_config(os.environ)
     record = parse_record(event, SuccessRecord)
     summary = summarize(record)
-    logger.info("asynchronous invocation succeeded", extra={"summary": summary, "record": event})
+    extra: dict[str, Any] = {
+        "summary": summary,
+        "condition": record.request_context.condition,
+        "requestPayloadBytes": _json_bytes(record.request_payload),
+        "responsePayloadBytes": _json_bytes(record.response_payload),
+    }
+    if config.log_payloads:
+        extra["record"] = event
+    logger.info("asynchronous invocation succeeded", extra=extra)
     return summary
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
-    target = load_config(os.environ).keep_target()
+    config = load_config(os.environ)
+    target = config.keep_target()
     record = parse_record(event, FailureRecord)
     kept = KeptFailure.from_record(record)
     message = kept
@@ -63,10 +89,24 @@ def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
         # Whole to the bucket first: the queue's summary must never point to nothing.
         message = kept.summary(aws.offload(kept, bucket=target.offload_bucket))
     message_id = aws.send_kept_failure(message, queue_url=target.queue_url)
-    logger.warning(
-        "asynchronous invocation failed; request kept for replay",
-        extra={"messageId": message_id, "kept": message.model_dump(mode="json", by_alias=True)},
-    )
+    extra: dict[str, Any] = {
+        "messageId": message_id,
+        "requestId": kept.request_id,
+        "functionArn": kept.function_arn,
+        "condition": kept.condition,
+        "approximateInvokeCount": kept.approximate_invoke_count,
+        "errorType": kept.error.type[:SUMMARY_ERROR_TYPE_CHARS],
+        "errorTypeChars": len(kept.error.type),
+        "errorMessageChars": len(kept.error.message),
+        "functionError": kept.error.function_error,
+        "requestPayloadBytes": kept.payload_bytes,
+        "messageBytes": message.message_bytes(),
+        "offloaded": message.offloaded.model_dump(by_alias=True) if message.offloaded else None,
+        "truncated": list(message.truncated),
+    }
+    if config.log_payloads:
+        extra["kept"] = kept.model_dump(mode="json", by_alias=True)
+    logger.warning("asynchronous invocation failed; request kept for replay", extra=extra)
     return {
         "messageId": message_id,
         "requestId": kept.request_id,
