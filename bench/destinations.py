@@ -24,6 +24,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSET_ROOT = REPO_ROOT / "lambdas" / "destinations"
@@ -108,10 +109,9 @@ def parse_throughput(records: int) -> None:
 
 def replay_throughput(messages: int) -> None:
     import boto3
+    from lwk_destinations.replay import replay
     from moto import mock_aws
     from moto.awslambda.models import LambdaBackend
-
-    from lwk_destinations.replay import replay
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "bench"
@@ -121,30 +121,30 @@ def replay_throughput(messages: int) -> None:
         accepted.append(body)
         return ""
 
-    original = LambdaBackend.invoke
-    LambdaBackend.invoke = accept_async  # the bench owns this process; restored below
-    try:
-        with mock_aws():
-            sqs = boto3.client("sqs", region_name="eu-west-1")
-            lambda_client = boto3.client("lambda", region_name="eu-west-1")
-            queue_url = sqs.create_queue(QueueName="kept")["QueueUrl"]
-            body = (
-                '{"schemaVersion":1,"requestId":"r","functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:w:live",'
-                '"condition":"RetriesExhausted","approximateInvokeCount":3,"failedAt":"2026-11-27T09:03:00Z",'
-                '"requestPayload":{"Success":true},"error":{"type":"JobFailedError","message":"m","functionError":"Unhandled"}}'
+    with mock.patch.object(LambdaBackend, "invoke", accept_async), mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        lambda_client = boto3.client("lambda", region_name="eu-west-1")
+        queue_url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+        body = (
+            '{"schemaVersion":1,"requestId":"r","functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:w:live",'
+            '"condition":"RetriesExhausted","approximateInvokeCount":3,"failedAt":"2026-11-27T09:03:00Z",'
+            '"requestPayload":{"Success":true},"error":{"type":"JobFailedError","message":"m","functionError":"Unhandled"}}'
+        )
+        for start in range(0, messages, 10):
+            sqs.send_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i in range(start, start + 10)]
             )
-            for start in range(0, messages, 10):
-                sqs.send_message_batch(
-                    QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i in range(start, start + 10)]
-                )
-            started = time.perf_counter()
-            report = replay(
-                sqs=sqs, lambda_client=lambda_client, s3=boto3.client("s3", region_name="eu-west-1"), queue_url=queue_url,
-                function="w", wait_seconds=0, out=lambda _: None,
-            )
-            elapsed = time.perf_counter() - started
-    finally:
-        LambdaBackend.invoke = original
+        started = time.perf_counter()
+        report = replay(
+            sqs=sqs,
+            lambda_client=lambda_client,
+            s3=boto3.client("s3", region_name="eu-west-1"),
+            queue_url=queue_url,
+            function="w",
+            wait_seconds=0,
+            out=lambda _: None,
+        )
+        elapsed = time.perf_counter() - started
     assert len(report.replayed) == len(accepted) == messages
     print(f"replayed and removed per second against moto ({messages} messages): {messages / elapsed:,.0f}")
 

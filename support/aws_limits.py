@@ -39,7 +39,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.sns.exceptions import InvalidParameterValue as SnsInvalidParameter
 from moto.sns.models import Topic
-from moto.sqs.exceptions import BatchRequestTooLong, InvalidParameterValue as SqsInvalidParameterValue
+from moto.sqs.exceptions import BatchRequestTooLong
+from moto.sqs.exceptions import InvalidParameterValue as SqsInvalidParameterValue
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.exceptions import ValidationException as StatesValidationException
 from moto.stepfunctions.parser.asl.component.state import state as asl_state
@@ -302,7 +303,8 @@ def sqs_message_bytes(body: str, attributes: Mapping[str, Any] | None = None) ->
 
 def _strict_send_message(original: Callable[..., Any]) -> Callable[..., Any]:
     def send_message(self: SQSBackend, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
-        limit = int(self.get_queue(queue_name).maximum_message_size)  # type: ignore[arg-type]
+        # moto sets the attribute from the queue's MaximumMessageSize (default 1 MiB, as AWS).
+        limit = int(getattr(self.get_queue(queue_name), "maximum_message_size"))  # noqa: B009
         attributes = kwargs.get("message_attributes") or (args[0] if args else None)
         if sqs_message_bytes(message_body, attributes) > limit:
             raise SqsInvalidParameterValue(

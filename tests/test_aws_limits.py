@@ -46,7 +46,10 @@ def table(aws: None) -> Any:
     client.create_table(
         TableName="t",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     return client
@@ -181,8 +184,10 @@ def test_transactions_and_updates(table: Any) -> None:
         assert table.scan(TableName="t")["Count"] == 0
         code, _ = _error(
             lambda: table.update_item(
-                TableName="t", Key={"pk": {"S": "p"}, "sk": {"S": "s"}},
-                UpdateExpression="SET n = :n", ExpressionAttributeValues={":n": {"N": "1E+126"}},
+                TableName="t",
+                Key={"pk": {"S": "p"}, "sk": {"S": "s"}},
+                UpdateExpression="SET n = :n",
+                ExpressionAttributeValues={":n": {"N": "1E+126"}},
             )  # fmt: skip
         )
         assert code == "ValidationException"
@@ -231,11 +236,14 @@ def test_sns_message_limit_in_bytes(aws: None) -> None:
     topic = sns.create_topic(Name="t")["TopicArn"]
     with strict_aws_limits():
         sns.publish(TopicArn=topic, Message="a" * SNS_DEFAULT_MAX_MESSAGE_BYTES)
-        code, message = _error(lambda: sns.publish(TopicArn=topic, Message="é" * (SNS_DEFAULT_MAX_MESSAGE_BYTES // 2 + 1)))
+        code, message = _error(
+            lambda: sns.publish(TopicArn=topic, Message="é" * (SNS_DEFAULT_MAX_MESSAGE_BYTES // 2 + 1))
+        )
         assert (code, message) == ("InvalidParameter", "Invalid parameter: Message too long")
         code, _ = _error(
             lambda: sns.publish(
-                TopicArn=topic, Message="a" * (SNS_DEFAULT_MAX_MESSAGE_BYTES - 5),
+                TopicArn=topic,
+                Message="a" * (SNS_DEFAULT_MAX_MESSAGE_BYTES - 5),
                 MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}},
             )  # fmt: skip
         )
@@ -309,14 +317,25 @@ def test_async_invoke_payload_limit(aws: None) -> None:
     iam = boto3.client("iam", region_name=REGION)
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     client.create_function(
-        FunctionName="f", Runtime="python3.13", Role=role, Handler="x.handler", Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18}
+        FunctionName="f",
+        Runtime="python3.13",
+        Role=role,
+        Handler="x.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
     )
     padding = LAMBDA_ASYNC_MAX_PAYLOAD_BYTES - len(json.dumps({"p": ""}))
     with pytest.MonkeyPatch.context() as patch, strict_aws_limits():
         patch.setattr(LambdaBackend, "invoke", invoke)  # moto would need Docker to run it
-        assert client.invoke(FunctionName="f", InvocationType="Event", Payload=json.dumps({"p": "a" * padding}))["StatusCode"] == 202
+        assert (
+            client.invoke(FunctionName="f", InvocationType="Event", Payload=json.dumps({"p": "a" * padding}))[
+                "StatusCode"
+            ]
+            == 202
+        )
         code, _ = _error(
-            lambda: client.invoke(FunctionName="f", InvocationType="Event", Payload=json.dumps({"p": "a" * (padding + 1)}))
+            lambda: client.invoke(
+                FunctionName="f", InvocationType="Event", Payload=json.dumps({"p": "a" * (padding + 1)})
+            )
         )
     assert code == "RequestTooLargeException"
     assert accepted == [LAMBDA_ASYNC_MAX_PAYLOAD_BYTES]

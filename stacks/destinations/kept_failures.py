@@ -129,7 +129,9 @@ class KeptFailures(Construct):
                 resources=[self.queue.queue_arn],
             ),
             iam.PolicyStatement(actions=["kms:Decrypt"], resources=keys),
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{contract.OFFLOAD_PREFIX}*")]),
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{contract.OFFLOAD_PREFIX}*")]
+            ),
         ]
 
     def offload_wildcard_finding(self) -> str:

@@ -15,7 +15,9 @@ class ReplayPolicy(iam.ManagedPolicy):
     decrypt them), read offloaded ones, re-invoke the worker alias. Attach it to the operators'
     role or group."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, kept: KeptFailures, worker_alias: lambda_.IFunction) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, kept: KeptFailures, worker_alias: lambda_.IFunction
+    ) -> None:
         super().__init__(
             scope,
             construct_id,

@@ -34,7 +34,10 @@ def read_destinations(reader: SettingsReader) -> DestinationsSettings:
             "maxEventAgeSeconds", minimum=age[0], maximum=age[1], default=contract.DEFAULT_MAX_EVENT_AGE_SECONDS
         ),
         failed_queue_depth_alarm=reader.integer(
-            "failedQueueDepthAlarm", minimum=alarm[0], maximum=alarm[1], default=contract.DEFAULT_FAILED_QUEUE_DEPTH_ALARM
+            "failedQueueDepthAlarm",
+            minimum=alarm[0],
+            maximum=alarm[1],
+            default=contract.DEFAULT_FAILED_QUEUE_DEPTH_ALARM,
         ),
         log_payloads=reader.boolean("logPayloads", default=False),
     )

@@ -29,7 +29,13 @@ from stacks.shared.bundling import python_code
 
 class DestinationsStack(cdk.Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, common: CommonSettings, settings: DestinationsSettings, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        common: CommonSettings,
+        settings: DestinationsSettings,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         code = python_code(WORKLOAD)
@@ -56,7 +62,10 @@ class DestinationsStack(cdk.Stack):
             "WorkerFunctionName": (worker.function.function_name, "The worker function"),
             "FailedRequestsQueueUrl": (kept.queue.queue_url, "Kept failed requests; replay --queue-url"),
             "OffloadBucketName": (kept.offload.bucket.bucket_name, "Whole kept failures too big for the queue"),
-            "DeadLetterQueueUrl": (kept.dead_letter_queue.queue_url, "Unprocessable records, over-received kept failures"),
+            "DeadLetterQueueUrl": (
+                kept.dead_letter_queue.queue_url,
+                "Unprocessable records, over-received kept failures",
+            ),
             "ReplayPolicyArn": (replay_policy.managed_policy_arn, "Managed policy for the replay command"),
             "AlarmTopicArn": (alarms.topic.topic.topic_arn, "Where the workload's alarms publish"),
         }

@@ -3,12 +3,13 @@ dispatcher (tests/destinations/lambda_async.py), and the real worker and destina
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
 import pytest
-
 from lwk_destinations.kept import KeptFailure
+
 from tests.conftest import cdk_json_context
 from tests.destinations.conftest import DeployedStack
 
@@ -61,7 +62,7 @@ def test_a_failure_is_retried_as_configured_then_kept_with_its_payload(deployed:
     assert [run.attempt for run in worker_runs] == list(range(1, attempts + 1))
     assert all(type(run.error).__name__ == "JobFailedError" for run in worker_runs)
     # One minute before the second attempt, two before the third.
-    gaps = [later.at - earlier.at for earlier, later in zip(worker_runs, worker_runs[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(worker_runs)]
     assert gaps == [timedelta(minutes=1), timedelta(minutes=2)][: attempts - 1]
     assert lambda_async.runs_of(deployed.function_name("SuccessHandler")) == []
     (message,) = deployed.drain(deployed.failed_queue_url)

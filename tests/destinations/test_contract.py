@@ -8,10 +8,10 @@ import sys
 from typing import Any
 
 import pytest
-
 from lwk_destinations import contract
 from lwk_destinations.config import load_config
 from lwk_destinations.errors import ConfigError
+
 from stacks.destinations.contract import contract as stack_contract
 from stacks.destinations.settings import read_destinations
 from stacks.settings import SettingsError
@@ -61,7 +61,11 @@ def test_the_template_names_the_contracts_handlers_and_environment(kit: KitAssem
     for name in ("Worker", "SuccessHandler"):
         assert set(functions[name]["Environment"]["Variables"]) == {contract.LOG_PAYLOADS_ENV}
     environment = functions["FailureHandler"]["Environment"]["Variables"]
-    assert set(environment) == {contract.LOG_PAYLOADS_ENV, contract.KEPT_FAILURES_QUEUE_URL_ENV, contract.OFFLOAD_BUCKET_ENV}
+    assert set(environment) == {
+        contract.LOG_PAYLOADS_ENV,
+        contract.KEPT_FAILURES_QUEUE_URL_ENV,
+        contract.OFFLOAD_BUCKET_ENV,
+    }
     # What the template sets is what the handler's config reads.
     environment = {**{name: f"value of {name}" for name in environment}, contract.LOG_PAYLOADS_ENV: "false"}
     target = load_config(environment).keep_target()

@@ -7,17 +7,16 @@ invoke; pydantic's JSON parser stops at about 200 levels of nesting.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from lwk_destinations import contract
 from lwk_destinations.kept import CUT_MARKER, PAYLOAD_CUT_NOTE, SUMMARY_ERROR_TYPE_CHARS, KeptFailure
 from lwk_destinations.records import FailureRecord, parse_record
 from lwk_destinations.replay import main
+
 from support.aws_limits import LAMBDA_ASYNC_MAX_PAYLOAD_BYTES, RequestTooLargeException
 from tests.conftest import cdk_json_context
 from tests.destinations.conftest import DeployedStack
@@ -52,7 +51,9 @@ def _failure_record(deployed: DeployedStack, **changes: Any) -> dict[str, Any]:
 
 
 def _replay(deployed: DeployedStack) -> int:
-    return main(["--queue-url", deployed.failed_queue_url, "--function", deployed.worker_alias_arn, "--wait-seconds", "0"])
+    return main(
+        ["--queue-url", deployed.failed_queue_url, "--function", deployed.worker_alias_arn, "--wait-seconds", "0"]
+    )
 
 
 def _only_message(deployed: DeployedStack) -> dict[str, Any]:
@@ -167,7 +168,9 @@ def test_a_payload_no_serializer_can_write_is_cut_said_so_and_never_replayed(
     assert CUT_MARKER in kept.request_payload_json  # type: ignore[operator]
     assert json.loads(kept.request_payload_json)["Success"] is False  # type: ignore[arg-type]
     deployed.sqs.send_message(
-        QueueUrl=deployed.failed_queue_url, MessageBody=kept.to_message_body(), MessageAttributes=kept.message_attributes()
+        QueueUrl=deployed.failed_queue_url,
+        MessageBody=kept.to_message_body(),
+        MessageAttributes=kept.message_attributes(),
     )
 
     assert _replay(deployed) == 1
@@ -208,10 +211,8 @@ def test_a_missing_offloaded_copy_is_reported_and_the_summary_kept(
 
 
 def test_a_client_payload_over_1_mb_is_refused_as_lambda_does(deployed: DeployedStack) -> None:
-    payload = {"Success": True, "blob": ""}
-    payload["blob"] = "x" * (LAMBDA_ASYNC_MAX_PAYLOAD_BYTES - len(json.dumps(payload)))
-    deployed.lambda_async.invoke_async(deployed.worker_alias_arn, payload)
-    too_big = copy.deepcopy(payload)
-    too_big["blob"] += "x"
+    fill = LAMBDA_ASYNC_MAX_PAYLOAD_BYTES - len(json.dumps({"Success": True, "blob": ""}))
+    deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": True, "blob": "x" * fill})
+    too_big = {"Success": True, "blob": "x" * (fill + 1)}
     with pytest.raises(RequestTooLargeException):
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, too_big)

@@ -6,10 +6,15 @@ import copy
 from typing import Any
 
 import pytest
-
-from lwk_destinations.kept import KeptFailure, UnreadableKeptFailureError
-from lwk_destinations.records import FailureRecord, MalformedRecordError, SuccessRecord, parse_record
-from lwk_destinations.job import InvalidJobRequestError, JobFailedError, run_job
+from lwk_destinations.errors import (
+    InvalidJobRequestError,
+    JobFailedError,
+    MalformedRecordError,
+    UnreadableKeptFailureError,
+)
+from lwk_destinations.job import run_job
+from lwk_destinations.kept import KeptFailure
+from lwk_destinations.records import FailureRecord, SuccessRecord, parse_record
 
 # The Lambda developer guide's "Example invocation record" (invocation-async-retain-records,
 # awsdocs/aws-lambda-developer-guide doc_source/invocation-async.md), as published.
@@ -135,7 +140,7 @@ def test_the_job_fails_when_the_event_says_so() -> None:
 
 @pytest.mark.parametrize("event", [{"Succes": True}, {"Success": "true"}, {}, ["Success"]])
 def test_the_job_refuses_input_that_is_not_a_job_request(event: Any) -> None:
-    with pytest.raises(InvalidJobRequestError, match="Success|JSON object"):
+    with pytest.raises(InvalidJobRequestError, match=r"Success|JSON object"):
         run_job(event)
 
 

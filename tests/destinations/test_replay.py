@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from moto.awslambda.exceptions import LambdaClientError
-
 from lwk_destinations.kept import KeptFailure
 from lwk_destinations.replay import main
+from moto.awslambda.exceptions import LambdaClientError
+
 from tests.conftest import REPO_ROOT, cdk_json_context
 from tests.destinations.conftest import DeployedStack
 from tests.destinations.lambda_async import LambdaAsync

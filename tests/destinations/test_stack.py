@@ -181,7 +181,22 @@ def test_the_replay_policy_grants_what_the_command_does_and_nothing_else(templat
         (("lambda:InvokeFunction",), str({"Ref": _logical_id(template, "AWS::Lambda::Alias", "WorkerLiveAlias")})),
         (
             ("s3:GetObject",),
-            str({"Fn::Join": ["", [{"Fn::GetAtt": [_logical_id(template, "AWS::S3::Bucket", "KeptFailuresOffloadBucket"), "Arn"]}, "/kept-failures/*"]]}),
+            str(
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            {
+                                "Fn::GetAtt": [
+                                    _logical_id(template, "AWS::S3::Bucket", "KeptFailuresOffloadBucket"),
+                                    "Arn",
+                                ]
+                            },
+                            "/kept-failures/*",
+                        ],
+                    ]
+                }
+            ),
         ),
     }
 

@@ -214,7 +214,9 @@ def _payload_json(payload: Any) -> tuple[str, str | None]:
     try:
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False), None
     except RecursionError:
-        return json.dumps(_cut(payload, CUT_PAYLOAD_LEVELS), separators=(",", ":"), ensure_ascii=False), PAYLOAD_CUT_NOTE
+        return json.dumps(
+            _cut(payload, CUT_PAYLOAD_LEVELS), separators=(",", ":"), ensure_ascii=False
+        ), PAYLOAD_CUT_NOTE
 
 
 def _cut(value: Any, levels: int) -> Any:

@@ -22,7 +22,6 @@ with exactly these.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -63,8 +62,10 @@ def _error_text(error: Exception) -> str:
 def _describe(kept: KeptFailure) -> str:
     # Ids, outcome, sizes: never payload content or the error's message (they may hold business or
     # personal data); read those from the message itself (or the offloaded copy) when needed.
-    where = f"offloaded={kept.offloaded.key} ({kept.offloaded.bytes} bytes)" if kept.offloaded else (
-        f"payload={kept.payload_bytes} bytes"
+    where = (
+        f"offloaded={kept.offloaded.key} ({kept.offloaded.bytes} bytes)"
+        if kept.offloaded
+        else (f"payload={kept.payload_bytes} bytes")
     )
     notes = f"  truncated: {'; '.join(kept.truncated)}" if kept.truncated else ""
     return (
@@ -173,7 +174,9 @@ def _whole(kept: KeptFailure, s3: Any) -> KeptFailure:
         return kept
     whole = KeptFailure.from_message_body(read_offloaded(kept.offloaded, s3=s3))
     if whole.request_id != kept.request_id:
-        raise UnreadableKeptFailureError(f"{kept.offloaded.key} holds request {whole.request_id}, not {kept.request_id}")
+        raise UnreadableKeptFailureError(
+            f"{kept.offloaded.key} holds request {whole.request_id}, not {kept.request_id}"
+        )
     return whole
 
 
