@@ -40,7 +40,21 @@ def add_nag_checks(app: cdk.App, *, profile: str = DEFAULT) -> None:
 
 
 def logical_id(construct: IConstruct) -> str:
-    """The logical id of an L2 construct's resource, as cdk-nag spells it in granular finding ids."""
+    """The logical id of an L2 construct's resource, as cdk-nag spells it in granular finding ids.
+
+    Granular findings (AwsSolutions-IAM5's wildcards) name resources by logical id, which carries a
+    hash of the construct path; build the id from the construct instead of copying it from the synth
+    error, so the acknowledgement still matches after the construct moves:
+
+        acknowledge(
+            policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/exports/*]",
+            "Objects are named at run time; the wildcard covers only the keys under exports/.",
+        )
+
+    `construct` must have a default child (an L2 such as `s3.Bucket`, `lambda_.Function`).
+    See docs/ARCHITECTURE.md, "Accepting a cdk-nag finding".
+    """
     child = construct.node.default_child
     assert isinstance(child, cdk.CfnElement)
     return str(cdk.Stack.of(construct).resolve(child.logical_id))
