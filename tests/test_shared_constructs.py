@@ -15,9 +15,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from stacks.settings import settings_from_context
+from stacks.settings.common import DEFAULT, HARDENED
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.encrypted_queue import EncryptedQueue
 from stacks.shared.kit_function import KitFunction
+from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, add_nag_checks
 from stacks.shared.prefix_access import PrefixAccess
 from stacks.shared.private_bucket import PrivateBucket
@@ -95,11 +97,14 @@ def test_cdk_destroy_leaves_only_the_data_behind(kit: KitAssembly) -> None:
 # --- The building blocks forks add most: each nag-clean out of the box --------------------------
 
 
-def _probe_app(outdir: Path, *, drop: str = "", **queue_options: Any) -> tuple[cdk.App, cdk.Stack]:
+def _probe_app(
+    outdir: Path, *, drop: str = "", profile: str = DEFAULT, **queue_options: Any
+) -> tuple[cdk.App, cdk.Stack]:
     """A stack with an encrypted queue feeding a function that writes under one prefix of a bucket."""
     app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), DROP_ACKNOWLEDGEMENTS_KEY: drop})
+    use_profile(app, profile)
     stack = cdk.Stack(app, "Probe")
-    common = settings_from_context(cdk_json_context()).common
+    common = settings_from_context({**cdk_json_context(), "kit.profile": profile}).common
     topic = AlarmTopic(stack, "Alarms", email=None)
     queue = EncryptedQueue(stack, "Intake", alarm_topic=topic, visibility_timeout=cdk.Duration.minutes(3), **queue_options)
     function = KitFunction(
@@ -115,7 +120,7 @@ def _probe_app(outdir: Path, *, drop: str = "", **queue_options: Any) -> tuple[c
     subscribe(function, queue, batch_size=50, max_batching_window=cdk.Duration.seconds(5), max_concurrency=4)
     bucket = PrivateBucket(stack, "Store")
     PrefixAccess(stack, "Results", bucket=bucket.bucket, prefix="results/", role=function.role, read=True, write=True)
-    add_nag_checks(app)
+    add_nag_checks(app, profile=profile)
     return app, stack
 
 
@@ -234,6 +239,17 @@ def test_each_acknowledgement_still_suppresses_a_finding(probe: Probe, tmp_path:
     app, _ = _probe_app(tmp_path, drop=f"{path}|{rule_id}")
     with pytest.raises(Exception, match=re.escape(rule.split("::")[1].split("[")[0])):
         app.synth()
+
+
+def test_the_shared_constructs_leave_nothing_open_under_the_hardened_profile(tmp_path: Path) -> None:
+    app, _ = _probe_app(tmp_path / "hardened", profile=HARDENED)
+    app.synth()  # raises on an open finding of any pack, NIST 800-53 R5 included
+    suppressed, acknowledged = _nag_results(tmp_path / "hardened")
+    nist = ("Probe/Worker/Function", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ")
+    assert nist in acknowledged and ("Probe/Worker/Function/Resource", nist[1]) in suppressed
+    dropped, _ = _probe_app(tmp_path / "dropped", profile=HARDENED, drop="|".join(nist))
+    with pytest.raises(Exception, match="NIST.800.53.R5-LambdaDLQ"):
+        dropped.synth()
 
 
 @pytest.mark.parametrize(

@@ -74,11 +74,12 @@ def subscribe(
         "Lambda takes on-failure destinations only for stream and Kafka event sources, not for SQS; a message "
         "that keeps failing moves to the queue's dead-letter queue, which has a depth alarm.",
     )
-    acknowledge(
-        function.function,
-        "Serverless::Serverless-LambdaDLQ",
-        "The SQS event source invokes this function synchronously, where a function's dead-letter queue never "
-        "applies; failed messages stay in the queue and then move to its dead-letter queue. Give the function "
-        "a dead-letter queue of its own if it is also invoked asynchronously.",
-    )
+    for rule_id in ("Serverless::Serverless-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"):
+        acknowledge(
+            function.function,
+            rule_id,
+            "The SQS event source invokes this function synchronously, where a function's dead-letter queue "
+            "never applies; failed messages stay in the queue and then move to its dead-letter queue. Give the "
+            "function a dead-letter queue of its own if it is also invoked asynchronously.",
+        )
     return source
