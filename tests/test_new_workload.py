@@ -63,12 +63,23 @@ def test_the_same_name_twice_or_a_bad_name_changes_nothing(fork: Path) -> None:
     assert (fork / "stacks" / "workloads.py").read_text() == before
 
 
-def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path) -> None:
-    result = _run(["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(tmp_path)], fork)
-    assert result.returncode == 0, result.stderr[-5000:]
+@pytest.mark.parametrize("profile", ["default", "hardened"])
+def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path, profile: str) -> None:
+    command = ["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(tmp_path), "-c", f"kit.profile={profile}"]
+    result = _run(command, fork)
     report = json.loads((tmp_path / "validation-report.json").read_text())
-    assert [v for plugin in report["pluginReports"] for v in plugin["violations"]] == []
+    open_findings = [
+        (construct["constructPath"], violation["ruleName"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
     assert (tmp_path / "lwk-dev-fork-trial.template.json").is_file()
+    # The stamped workload adds none; under hardened the kit's own stacks may still hold the findings
+    # tests/test_nag.py lists as open (OPEN_IN_WORKLOADS), which are not the fork's to fix.
+    assert [f for f in open_findings if f[0].startswith("lwk-dev-fork-trial/")] == []
+    if profile == "default":
+        assert result.returncode == 0 and open_findings == [], result.stderr[-5000:]
 
 
 def test_the_fork_s_tests_pass(fork: Path) -> None:
