@@ -156,7 +156,12 @@ def stop_leftover(emulator_name: str) -> None:
     print(f"Stopped the {running.emulator} a previous run left on port {running.port}.")
 
 
-def deploy(emulator_name: str, context: Sequence[str]) -> Running:
+def deploy(emulator_name: str, context: Sequence[str], stop_with: int | None = None) -> Running:
+    """Start the emulator (stopping a leftover one), bootstrap, deploy every stack, print the outputs.
+
+    The emulator keeps running for `e2e` and `destroy`; with `stop_with` (a test run's process id)
+    it also stops by itself when that process ends, so a killed test run leaves nothing behind.
+    """
     chosen = emulator(emulator_name)
     stop_leftover(emulator_name)
     state = state_dir(emulator_name)
@@ -168,7 +173,7 @@ def deploy(emulator_name: str, context: Sequence[str]) -> Running:
     chosen.install()
     port = free_port()
     env_for_emulator = cli_environment(emulator_name, f"http://127.0.0.1:{port}")
-    running = chosen.start(port, state, env_for_emulator)
+    running = chosen.start(port, state, env_for_emulator, stop_with=stop_with)
     save_running(state, running)
     print(f"{emulator_name} is listening on {running.endpoint}")
     env = cli_environment(emulator_name, running.endpoint)

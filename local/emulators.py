@@ -42,6 +42,8 @@ LOCALSTACK_IMAGE = os.environ.get("LOCALSTACK_IMAGE", "localstack/localstack:202
 
 # From the (already cleaned) environment of the local deploy into MiniStack's, besides its AWS_* values.
 _EMULATOR_PASSES = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
+# Read by local/ministack/serve.py: the process whose end stops the emulator (the test run's).
+STOP_WITH_VARIABLE = "LWK_EMULATOR_STOP_WITH_PID"
 
 
 class EmulatorError(RuntimeError):
@@ -121,7 +123,8 @@ class MiniStack:
             )  # fmt: skip
             marker.write_text(wanted)
 
-    def start(self, port: int, state_dir: Path, environ: dict[str, str]) -> Running:
+    def start(self, port: int, state_dir: Path, environ: dict[str, str], stop_with: int | None = None) -> Running:
+        """MiniStack on 127.0.0.1:`port`; with `stop_with`, it stops by itself once that process is gone."""
         tmpdir = state_dir / "tmp"
         tmpdir.mkdir(parents=True, exist_ok=True)
         # Only what it needs: MiniStack reads many variables (SERVICES, PERSIST_STATE, AUTH, ...), and its
@@ -133,6 +136,7 @@ class MiniStack:
             "TMPDIR": str(tmpdir),
             "MINISTACK_REGION": environ["AWS_REGION"],
             "LOG_LEVEL": "WARNING",
+            **({STOP_WITH_VARIABLE: str(stop_with)} if stop_with else {}),
             # Functions reach the emulator at the same address as the CLI does.
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         }
@@ -196,7 +200,7 @@ class LocalStack:
         if present.returncode != 0:
             _run(["docker", "pull", "--quiet", LOCALSTACK_IMAGE], f"pull {LOCALSTACK_IMAGE}")
 
-    def start(self, port: int, state_dir: Path, environ: dict[str, str]) -> Running:
+    def start(self, port: int, state_dir: Path, environ: dict[str, str], stop_with: int | None = None) -> Running:
         container = f"lwk-localstack-{port}"
         _run(
             [

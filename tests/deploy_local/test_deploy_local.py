@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ def _exists(env: dict[str, str], resource_type: str, physical_id: str) -> bool:
 
 def test_deploy_run_update_destroy(state_root: Path) -> None:
     # Deploy: MiniStack installed in its own venv, bootstrap, `cdk deploy --all`, outputs written.
-    running = cli.deploy(EMULATOR, [])
+    running = cli.deploy(EMULATOR, [], stop_with=os.getpid())
     state = cli.state_dir(EMULATOR)
     env = cli.cli_environment(EMULATOR, running.endpoint)
     outputs = json.loads((state / "outputs.json").read_text())
@@ -184,7 +185,7 @@ def test_a_deploy_stops_the_emulator_a_previous_run_left_behind(state_root: Path
     state = cli.state_dir(EMULATOR)
     state.mkdir(parents=True, exist_ok=True)
     env = cli.cli_environment(EMULATOR, "http://127.0.0.1:1")
-    leftover = ministack.start(free_port(), state, env)
+    leftover = ministack.start(free_port(), state, env, stop_with=os.getpid())
     save_running(state, leftover)
     assert port_in_use(leftover.port)
     cli.stop_leftover(EMULATOR)
@@ -236,3 +237,22 @@ def test_localstack_and_unknown_emulators_say_what_they_need(monkeypatch: pytest
         LocalStack().install()
     with pytest.raises(EmulatorError, match="allowed are ministack, localstack"):
         emulator("moto")
+
+
+def test_an_emulator_stops_by_itself_when_the_process_it_was_started_for_ends(state_root: Path) -> None:
+    ministack = MiniStack()
+    ministack.install()
+    state = state_root / "stop-with"
+    state.mkdir()
+    owner = subprocess.Popen(["sleep", "600"])
+    running = ministack.start(free_port(), state, cli.cli_environment(EMULATOR, "http://127.0.0.1:1"), owner.pid)
+    try:
+        assert port_in_use(running.port)
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 30
+        while port_in_use(running.port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not port_in_use(running.port)
+    finally:
+        ministack.stop(running)
