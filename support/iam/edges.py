@@ -136,7 +136,7 @@ class Kit:
                 values = {stack.ref(logical_id)}
                 try:
                     values.add(stack.get_att(logical_id, "Arn"))
-                except Exception:  # noqa: BLE001 - a type without an Arn attribute
+                except Exception:
                     pass
                 if arn_or_name in values:
                     return stack, logical_id
@@ -185,10 +185,14 @@ class Kit:
                         return stack.policy(resource["Properties"]["PolicyDocument"])
             return None
         if service in {"sqs", "sns"}:
-            kind, key = {"sqs": ("AWS::SQS::QueuePolicy", "Queues"), "sns": ("AWS::SNS::TopicPolicy", "Topics")}[service]
+            kind, key = {"sqs": ("AWS::SQS::QueuePolicy", "Queues"), "sns": ("AWS::SNS::TopicPolicy", "Topics")}[
+                service
+            ]
             for stack in self.stacks:
                 for _, resource in stack.of_type(kind).items():
-                    targets = [self._queue_arn(v) if service == "sqs" else v for v in stack.value(resource["Properties"][key])]
+                    targets = [
+                        self._queue_arn(v) if service == "sqs" else v for v in stack.value(resource["Properties"][key])
+                    ]
                     if arn in targets:
                         return stack.policy(resource["Properties"]["PolicyDocument"])
             return None
@@ -279,7 +283,17 @@ def _role_context(role_arn: str) -> dict[str, str]:
 
 def _service_edge(kit: Kit, kind: str, stack: str, source: str, principal: str, action: str, resource: str,
                   source_arn: str | None) -> Edge:  # fmt: skip
-    return Edge(kind, stack, source, principal, action, resource, (), kit.resource_policy(resource), _service_context(source_arn))
+    return Edge(
+        kind,
+        stack,
+        source,
+        principal,
+        action,
+        resource,
+        (),
+        kit.resource_policy(resource),
+        _service_context(source_arn),
+    )
 
 
 def _role_edge(kit: Kit, kind: str, stack: str, source: str, role_arn: str, action: str, resource: str) -> Edge:
@@ -289,7 +303,9 @@ def _role_edge(kit: Kit, kind: str, stack: str, source: str, role_arn: str, acti
     )  # fmt: skip
 
 
-def _trust_edge(kit: Kit, kind: str, stack: str, source: str, service: str, role_arn: str, source_arn: str | None) -> Edge:
+def _trust_edge(
+    kit: Kit, kind: str, stack: str, source: str, service: str, role_arn: str, source_arn: str | None
+) -> Edge:
     return Edge(
         kind, stack, source, service, "sts:AssumeRole", role_arn, (), kit.trust_policy(role_arn),
         _service_context(source_arn) if source_arn else {"aws:SecureTransport": "true"},
@@ -312,11 +328,29 @@ def _alarm_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
         actions = {str(t.value(a)) for key in ("AlarmActions", "OKActions", "InsufficientDataActions")
                    for a in props.get(key, [])}  # fmt: skip
         for topic in sorted(a for a in actions if _service_of(a) == "sns"):
-            yield _service_edge(kit, "alarm -> topic", t.stack_name, alarm_id, "cloudwatch.amazonaws.com", "sns:Publish", topic, alarm_arn)
+            yield _service_edge(
+                kit,
+                "alarm -> topic",
+                t.stack_name,
+                alarm_id,
+                "cloudwatch.amazonaws.com",
+                "sns:Publish",
+                topic,
+                alarm_arn,
+            )
             key = kit.key_of(topic)
             if key:
                 for action in SEND_KEY_ACTIONS:
-                    yield _service_edge(kit, "alarm -> topic key", t.stack_name, alarm_id, "cloudwatch.amazonaws.com", action, key, alarm_arn)
+                    yield _service_edge(
+                        kit,
+                        "alarm -> topic key",
+                        t.stack_name,
+                        alarm_id,
+                        "cloudwatch.amazonaws.com",
+                        action,
+                        key,
+                        alarm_arn,
+                    )
 
 
 def _rule_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
@@ -327,18 +361,42 @@ def _rule_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
             action = INVOKE_ACTION[_service_of(target_arn)]
             if "RoleArn" in target:
                 role = str(t.value(target["RoleArn"]))
-                yield _trust_edge(kit, "rule -> role trust", t.stack_name, rule_id, "events.amazonaws.com", role, rule_arn)
-                yield from _role_calls_target(kit, "rule role -> target", t.stack_name, rule_id, role, target_arn, action)
+                yield _trust_edge(
+                    kit, "rule -> role trust", t.stack_name, rule_id, "events.amazonaws.com", role, rule_arn
+                )
+                yield from _role_calls_target(
+                    kit, "rule role -> target", t.stack_name, rule_id, role, target_arn, action
+                )
             else:
-                yield _service_edge(kit, "rule -> target", t.stack_name, rule_id, "events.amazonaws.com", action, target_arn, rule_arn)
+                yield _service_edge(
+                    kit, "rule -> target", t.stack_name, rule_id, "events.amazonaws.com", action, target_arn, rule_arn
+                )
             dlq = target.get("DeadLetterConfig", {}).get("Arn")
             if dlq:
                 dlq_arn = str(t.value(dlq))
-                yield _service_edge(kit, "rule -> dead-letter queue", t.stack_name, rule_id, "events.amazonaws.com", "sqs:SendMessage", dlq_arn, rule_arn)
+                yield _service_edge(
+                    kit,
+                    "rule -> dead-letter queue",
+                    t.stack_name,
+                    rule_id,
+                    "events.amazonaws.com",
+                    "sqs:SendMessage",
+                    dlq_arn,
+                    rule_arn,
+                )
                 key = kit.key_of(dlq_arn)
                 if key:
                     for key_action in SEND_KEY_ACTIONS:
-                        yield _service_edge(kit, "rule -> dead-letter queue key", t.stack_name, rule_id, "events.amazonaws.com", key_action, key, rule_arn)
+                        yield _service_edge(
+                            kit,
+                            "rule -> dead-letter queue key",
+                            t.stack_name,
+                            rule_id,
+                            "events.amazonaws.com",
+                            key_action,
+                            key,
+                            rule_arn,
+                        )
 
 
 def _schedule_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
@@ -349,7 +407,9 @@ def _schedule_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
         target = props["Target"]
         role = str(t.value(target["RoleArn"]))
         target_arn = str(t.value(target["Arn"]))
-        yield _trust_edge(kit, "schedule -> role trust", t.stack_name, schedule_id, "scheduler.amazonaws.com", role, group_arn)
+        yield _trust_edge(
+            kit, "schedule -> role trust", t.stack_name, schedule_id, "scheduler.amazonaws.com", role, group_arn
+        )
         yield from _role_calls_target(kit, "schedule role -> target", t.stack_name, schedule_id, role, target_arn,
                                       INVOKE_ACTION[_service_of(target_arn)])  # fmt: skip
         dlq = target.get("DeadLetterConfig", {}).get("Arn")
@@ -393,9 +453,13 @@ def _state_machine_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
         text = t.value(props["DefinitionString"]) if "DefinitionString" in props else json.dumps(props["Definition"])
         for name, value in t.value(props.get("DefinitionSubstitutions", {})).items():
             text = text.replace("${" + name + "}", str(value))
-        yield _trust_edge(kit, "state machine -> role trust", t.stack_name, machine_id, "states.amazonaws.com", role, machine_arn)
+        yield _trust_edge(
+            kit, "state machine -> role trust", t.stack_name, machine_id, "states.amazonaws.com", role, machine_arn
+        )
         for action, target in sorted(set(_task_targets(json.loads(text)))):
-            yield from _role_calls_target(kit, "state machine role -> task", t.stack_name, machine_id, role, target, action)
+            yield from _role_calls_target(
+                kit, "state machine role -> task", t.stack_name, machine_id, role, target, action
+            )
 
 
 def _function_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
@@ -419,7 +483,9 @@ def _function_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
         if props.get("DurableConfig"):
             execution = f"{function_arn}:live/durable-execution/run-1/0"
             for action in ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"):
-                yield _role_edge(kit, "durable function role -> its executions", t.stack_name, function_id, role, action, execution)
+                yield _role_edge(
+                    kit, "durable function role -> its executions", t.stack_name, function_id, role, action, execution
+                )
         dlq = props.get("DeadLetterConfig", {}).get("TargetArn")
         if dlq:
             target = str(t.value(dlq))
@@ -446,7 +512,9 @@ def _function_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
             yield _role_edge(kit, "function role -> event source", t.stack_name, mapping_id, role, action, source)
         key = kit.key_of(source)
         if key:
-            yield _role_edge(kit, "function role -> event source key", t.stack_name, mapping_id, role, "kms:Decrypt", key)
+            yield _role_edge(
+                kit, "function role -> event source key", t.stack_name, mapping_id, role, "kms:Decrypt", key
+            )
 
 
 def _access_log_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
@@ -546,11 +614,22 @@ def negative_twins(edge: Edge) -> list[Twin]:
             source = context["aws:SourceArn"]
             other_source = (source.replace(f":{REGION}:", f":{OTHER_REGION}:")
                             if ":cloudwatch:" in source else _other_source(source))  # fmt: skip
-            twins.append(Twin(edge, "another source ARN", replace(edge, context={**context, "aws:SourceArn": other_source})))
+            twins.append(
+                Twin(edge, "another source ARN", replace(edge, context={**context, "aws:SourceArn": other_source}))
+            )
         logs_context = context.get("kms:EncryptionContext:aws:logs:arn")
         if logs_context:
-            for change, other_group in (("another account", _swap_account(logs_context)), ("another source ARN", _other_source(logs_context))):
-                twins.append(Twin(edge, change, replace(edge, context={**context, "kms:EncryptionContext:aws:logs:arn": other_group})))
+            for change, other_group in (
+                ("another account", _swap_account(logs_context)),
+                ("another source ARN", _other_source(logs_context)),
+            ):
+                twins.append(
+                    Twin(
+                        edge,
+                        change,
+                        replace(edge, context={**context, "kms:EncryptionContext:aws:logs:arn": other_group}),
+                    )
+                )
         if edge.action == "sts:AssumeRole":
             twins.append(Twin(edge, "another service", replace(edge, principal="ec2.amazonaws.com")))
     else:

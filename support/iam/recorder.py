@@ -69,11 +69,11 @@ class AwsCallRecorder:
                 )  # fmt: skip
             return real(client, operation, params)
 
-        botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = recording
         return self
 
     def __exit__(self, *exc: object) -> None:
-        botocore.client.BaseClient._make_api_call = self._real  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = self._real
 
 
 def function_environments(templates: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
@@ -145,7 +145,9 @@ def iam_requests(call: AwsCall) -> Iterator[IamRequest]:
         elif "Key" in params:
             yield IamRequest(S3_ACTIONS.get(operation, f"s3:{operation}"), f"{bucket}/{params['Key']}", {})
         else:
-            yield IamRequest(S3_ACTIONS.get(operation, f"s3:{operation}"), bucket, {"s3:prefix": params.get("Prefix", "")})
+            yield IamRequest(
+                S3_ACTIONS.get(operation, f"s3:{operation}"), bucket, {"s3:prefix": params.get("Prefix", "")}
+            )
     elif service == "dynamodb":
         tables = params["RequestItems"].keys() if "RequestItems" in params else [params["TableName"]]
         for table in tables:
@@ -155,11 +157,15 @@ def iam_requests(call: AwsCall) -> Iterator[IamRequest]:
     elif service == "sns":
         yield IamRequest(f"sns:{operation}", params.get("TopicArn") or params["TargetArn"], {})
     elif service == "logs" and "logGroupName" in params:
-        yield IamRequest(f"logs:{operation}", f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{params['logGroupName']}", {})
+        yield IamRequest(
+            f"logs:{operation}", f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{params['logGroupName']}", {}
+        )
     elif service == "lambda" and operation == "Invoke":
         name = params["FunctionName"]
         arn = name if name.startswith("arn:") else f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
-        yield IamRequest("lambda:InvokeFunction", arn + (f":{params['Qualifier']}" if params.get("Qualifier") else ""), {})
+        yield IamRequest(
+            "lambda:InvokeFunction", arn + (f":{params['Qualifier']}" if params.get("Qualifier") else ""), {}
+        )
     elif service == "stepfunctions":
         arn = params.get("stateMachineArn") or params["executionArn"]
         yield IamRequest(f"states:{operation}", arn, {})
@@ -209,10 +215,14 @@ def handler_edges(calls: Iterable[AwsCall], templates: Mapping[str, Mapping[str,
                 kit.resource_policy(request.resource) if request.resource != "*" else None,
                 {**_role_context(role), **request.context},
             )  # fmt: skip
-            edges.setdefault((edge.stack, edge.source, edge.action, edge.resource, tuple(sorted(edge.context.items()))), edge)
+            edges.setdefault(
+                (edge.stack, edge.source, edge.action, edge.resource, tuple(sorted(edge.context.items()))), edge
+            )
             # The key AWS uses on the role's behalf to encrypt or decrypt what the call writes or reads.
             key = kit.key_of(request.resource) if request.resource != "*" else None
-            for key_action in IMPLIED_KEY_ACTIONS.get(request.action, ()) if key else ():
+            if key is None:
+                continue
+            for key_action in IMPLIED_KEY_ACTIONS.get(request.action, ()):
                 key_edge = replace(edge, kind="handler call (key)", action=key_action, resource=key,
                                    resource_policy=kit.resource_policy(key), context=_role_context(role))  # fmt: skip
                 edges.setdefault((key_edge.stack, key_edge.source, key_action, key), key_edge)
@@ -231,7 +241,17 @@ def _export_writes(kit: Kit, stack: str, function_id: str, params: Mapping[str, 
     bucket = f"arn:{PARTITION}:s3:::{params['destination']}"
     prefix = params.get("destinationPrefix", "exportedlogs")
     context = _service_context(source)
-    yield Edge("logs export -> bucket ACL", stack, function_id, service, "s3:GetBucketAcl", bucket, (), kit.resource_policy(bucket), context)
+    yield Edge(
+        "logs export -> bucket ACL",
+        stack,
+        function_id,
+        service,
+        "s3:GetBucketAcl",
+        bucket,
+        (),
+        kit.resource_policy(bucket),
+        context,
+    )
     for key in (f"{prefix}/aws-logs-write-test", f"{prefix}/0123abcd-export-task/stream-1/000000.gz"):
         yield Edge(
             "logs export -> bucket objects", stack, function_id, service, "s3:PutObject", f"{bucket}/{key}", (),
@@ -240,4 +260,14 @@ def _export_writes(kit: Kit, stack: str, function_id: str, params: Mapping[str, 
     key_arn = kit.key_of(bucket)
     if key_arn:
         for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-            yield Edge("logs export -> bucket key", stack, function_id, service, action, key_arn, (), kit.resource_policy(key_arn), context)
+            yield Edge(
+                "logs export -> bucket key",
+                stack,
+                function_id,
+                service,
+                action,
+                key_arn,
+                (),
+                kit.resource_policy(key_arn),
+                context,
+            )

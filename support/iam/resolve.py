@@ -49,7 +49,8 @@ class ResolvedTemplate:
         return {lid: r for lid, r in self.resources.items() if r["Type"] == resource_type}
 
     def props(self, logical_id: str) -> Mapping[str, Any]:
-        return self.resources[logical_id].get("Properties", {})
+        properties: Mapping[str, Any] = self.resources[logical_id].get("Properties", {})
+        return properties
 
     def _generated_name(self, logical_id: str, *, lower: bool = False, limit: int = 64) -> str:
         name = f"{self.stack_name}-{logical_id}"[:limit]
@@ -170,7 +171,7 @@ class ResolvedTemplate:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -209,17 +210,5 @@ class ResolvedTemplate:
 
     def policy(self, document: Any) -> dict[str, Any]:
         """A policy document with its intrinsics resolved (a deep copy)."""
-        return json.loads(json.dumps(self.value(document)))
-
-    def logical_id_of(self, value: str) -> str | None:
-        """The logical id of the resource whose Ref or Arn resolves to `value`, if any."""
-        for logical_id in self.resources:
-            candidates = []
-            for attempt in (lambda: self.ref(logical_id), lambda: self.get_att(logical_id, "Arn")):
-                try:
-                    candidates.append(attempt())
-                except (UnresolvableError, KeyError):
-                    pass
-            if value in candidates:
-                return logical_id
-        return None
+        resolved: dict[str, Any] = json.loads(json.dumps(self.value(document)))
+        return resolved

@@ -35,7 +35,9 @@ def kit_templates(kit: KitAssembly) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def hardened_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """The same app under kit.profile=hardened (customer-managed keys on logs and buckets)."""
-    return _by_stack(synth_kit(tmp_path_factory.mktemp("hardened-cdk.out"), nag=False, overrides={"kit.profile": "hardened"}))
+    return _by_stack(
+        synth_kit(tmp_path_factory.mktemp("hardened-cdk.out"), nag=False, overrides={"kit.profile": "hardened"})
+    )
 
 
 @pytest.fixture(scope="session", params=PROFILES)

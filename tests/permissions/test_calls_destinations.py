@@ -7,11 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from support.iam.recorder import AwsCallRecorder, function_environments
-from tests.destinations.conftest import aws, deployed  # noqa: F401 - the workload's fixtures
+from tests.destinations import conftest as workload
 from tests.permissions.handler_calls import prove_calls_allowed
 
+# The workload's own fixtures, used here as its tests use them.
+aws, deployed = workload.aws, workload.deployed
 
-def test_every_call_of_the_destination_handlers_is_allowed(deployed: Any, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]) -> None:  # noqa: F811
+
+def test_every_call_of_the_destination_handlers_is_allowed(
+    deployed: Any, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]
+) -> None:
     with AwsCallRecorder(function_environments(kit_templates)) as calls:
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": True, "orderId": "o-1"})
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": False, "orderId": "o-2"})

@@ -7,13 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from support.iam.recorder import AwsCallRecorder, function_environments
-from tests.conftest import KitAssembly
-from tests.durable_etl.conftest import aws, etl_env, pin_clock, run_execution  # noqa: F401
+from tests.durable_etl import conftest as workload
 from tests.durable_etl.datasets import write_dataset
 from tests.permissions.handler_calls import prove_calls_allowed
 
+# The workload's own fixtures, used here as its tests use them.
+aws, etl_env, pin_clock, run_execution = workload.aws, workload.etl_env, workload.pin_clock, workload.run_execution
 
-def test_every_call_of_durable_etl_runs_is_allowed(aws: Any, run_execution: Any, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]) -> None:  # noqa: F811
+
+def test_every_call_of_durable_etl_runs_is_allowed(
+    aws: Any, run_execution: Any, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]
+) -> None:
     from lwk_durable_etl.contract import HANDLER
 
     write_dataset(aws.s3, aws.bucket, "calls", records=300, objects=2, invalid_every=50)

@@ -6,17 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from support.iam.recorder import AwsCallRecorder, function_environments
-from tests.conftest import KitAssembly
-from tests.log_export.conftest import aws, recorder, world_factory  # noqa: F401 - the workload's fixtures
 from support.log_export_run import closed_months
+from tests.conftest import KitAssembly
+from tests.log_export import conftest as workload
 from tests.permissions.handler_calls import prove_calls_allowed
+
+# The workload's own fixtures, used here as its tests use them.
+aws, recorder, world_factory = workload.aws, workload.recorder, workload.world_factory
 
 EXPORTED_GROUP = "/lwk/dev/destinations/worker"  # cdk.json's log group
 
 
-def test_every_call_of_a_log_export_run_is_allowed(world_factory: Any, kit: KitAssembly, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]) -> None:  # noqa: F811
+def test_every_call_of_a_log_export_run_is_allowed(
+    world_factory: Any, kit: KitAssembly, kit_templates: dict[str, Any], hardened_templates: dict[str, Any]
+) -> None:
     world = world_factory(kit.templates["log-export"])
-    world.add_log_group(EXPORTED_GROUP, {month: 2 for month in closed_months(1)})
+    world.add_log_group(EXPORTED_GROUP, dict.fromkeys(closed_months(1), 2))
     with AwsCallRecorder(function_environments(kit_templates)) as calls:
         run = world.run()
     assert run.status == "SUCCEEDED"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -73,10 +73,30 @@ OLD_EXPORT_BUCKET_ACL_CHECK = {
 # policy was wider than needed) or, for None, denies the edge itself (the policy was broken).
 CASES = [
     pytest.param("alarm-topic-policy", "alarm -> topic", OLD_ALARM_TOPIC_POLICY, None, id="alarm-topic-policy"),
-    pytest.param("rule-trust-account", "rule -> role trust", OLD_RULE_ROLE_TRUST, "another account", id="rule-role-trust-account"),
-    pytest.param("rule-trust-source", "rule -> role trust", OLD_RULE_ROLE_TRUST, "another source ARN", id="rule-role-trust-source"),
-    pytest.param("machine-trust", "state machine -> role trust", OLD_STATE_MACHINE_ROLE_TRUST, "another source ARN", id="state-machine-trust"),
-    pytest.param("export-acl", "logs export -> bucket ACL", OLD_EXPORT_BUCKET_ACL_CHECK, "another source ARN", id="export-bucket-acl"),
+    pytest.param(
+        "rule-trust-account", "rule -> role trust", OLD_RULE_ROLE_TRUST, "another account", id="rule-role-trust-account"
+    ),
+    pytest.param(
+        "rule-trust-source",
+        "rule -> role trust",
+        OLD_RULE_ROLE_TRUST,
+        "another source ARN",
+        id="rule-role-trust-source",
+    ),
+    pytest.param(
+        "machine-trust",
+        "state machine -> role trust",
+        OLD_STATE_MACHINE_ROLE_TRUST,
+        "another source ARN",
+        id="state-machine-trust",
+    ),
+    pytest.param(
+        "export-acl",
+        "logs export -> bucket ACL",
+        OLD_EXPORT_BUCKET_ACL_CHECK,
+        "another source ARN",
+        id="export-bucket-acl",
+    ),
 ]
 
 
@@ -90,7 +110,7 @@ def old_and_new(verdicts: Verdicts) -> dict[str, tuple[str, str]]:
     """case id -> (engine result with the old policy, result with the kit's policy), in one batch."""
     requests, ids, new_results = [], [], []
     for case in CASES:
-        name, kind, old_policy, change = case.values
+        name, kind, old_policy, change = cast(tuple[str, str, dict[str, Any], str | None], case.values)
         edge, edge_result = next((e, r) for e, r in verdicts.edges if e.kind == kind)
         if change is None:
             request, new_result = edge, edge_result
@@ -113,4 +133,3 @@ def test_the_old_shape_fails_and_the_new_one_holds(
     else:  # the old policy allowed a request that must be denied
         assert old == "Allowed"
         assert new in {"ImplicitlyDenied", "ExplicitlyDenied"}
-

@@ -31,7 +31,12 @@ def test_a_call_outside_the_grants_is_denied(kit_templates: dict[str, Any]) -> N
         AwsCall(handler, "s3", "ListObjectVersions", {"Bucket": "lwk-test-source", "Prefix": "data/"}, environment),
     ]
     edges = handler_edges([granted, *outside], kit_templates)
-    assert evaluate([edge.simulation() for edge in edges]) == ["Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "ImplicitlyDenied"]
+    assert evaluate([edge.simulation() for edge in edges]) == [
+        "Allowed",
+        "ImplicitlyDenied",
+        "ImplicitlyDenied",
+        "ImplicitlyDenied",
+    ]
 
 
 def test_the_recorder_attributes_calls_to_the_handler_on_the_stack() -> None:

@@ -40,7 +40,10 @@ def test_every_accepted_wide_twin_is_still_allowed(verdicts: Verdicts) -> None:
     kinds = {edge.kind for edge, _ in verdicts.edges}
     for kind, change in ACCEPTED_WIDE:
         if kind in kinds:
-            assert any(t.edge.kind == kind and t.change == change and r == "Allowed" for t, r in verdicts.twins), (kind, change)
+            assert any(t.edge.kind == kind and t.change == change and r == "Allowed" for t, r in verdicts.twins), (
+                kind,
+                change,
+            )
 
 
 def test_every_service_edge_has_its_confused_deputy_twins(verdicts: Verdicts) -> None:
