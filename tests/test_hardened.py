@@ -294,3 +294,31 @@ def test_the_managed_policies_fit_iams_quotas(hardened: KitAssembly) -> None:
             attached = len(role["Properties"].get("ManagedPolicyArns", []))
             per_role[f"{stack.stack_name}/{role_id}"] = per_role.get(f"{stack.stack_name}/{role_id}", 0) + attached
     assert per_role and max(per_role.values()) <= MANAGED_POLICIES_PER_ROLE, per_role
+
+
+def test_every_table_is_backed_up_daily_into_a_retained_vault_with_the_data_key(hardened: KitAssembly) -> None:
+    tables = 0
+    for workload, template in hardened.templates.items():
+        resources = template["Resources"]
+        selected = {
+            resource["Fn::GetAtt"][0]
+            for selection in _of_type(resources, "AWS::Backup::BackupSelection").values()
+            for resource in selection["Properties"]["BackupSelection"]["Resources"]
+        }
+        for logical_id in _of_type(resources, "AWS::DynamoDB::Table"):
+            assert logical_id in selected, f"{workload}/{logical_id} is in no backup plan"
+            tables += 1
+        for vault in _of_type(resources, "AWS::Backup::BackupVault").values():
+            assert vault["DeletionPolicy"] == "Retain"
+            key = resources[_key_id(vault["Properties"]["EncryptionKeyArn"])]
+            assert key["DeletionPolicy"] == "Retain"
+        for plan in _of_type(resources, "AWS::Backup::BackupPlan").values():
+            (rule,) = plan["Properties"]["BackupPlan"]["BackupPlanRule"]
+            assert rule["Lifecycle"] == {"DeleteAfterDays": 35}
+            assert rule["ScheduleExpression"].startswith("cron(")
+    assert tables >= 1
+
+
+def test_the_default_profile_has_no_backup_plan(kit: KitAssembly) -> None:
+    for template in kit.templates.values():
+        assert not any(r["Type"].startswith("AWS::Backup::") for r in template["Resources"].values())

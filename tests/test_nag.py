@@ -71,7 +71,6 @@ HARDENED_EVERY_OPTION_ON = {**HARDENED_PROFILE, **EVERY_OPTION_ON}
 # own decision (a DLQ for synchronously invoked functions, the table's backup plan, the state
 # machine's log group). Nothing else may be open; this set only shrinks, to empty.
 OPEN_IN_WORKLOADS: set[Finding] = {
-    ("lwk-dev-durable-etl/Target/Table/Resource", "NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan"),
     ("lwk-dev-destinations/Worker/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
 }
 

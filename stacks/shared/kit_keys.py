@@ -27,13 +27,18 @@ _ID = "KitKeys"
 def use_profile(app: cdk.App, profile: str) -> None:
     """Publish the validated `kit.profile` to every construct of `app`; call it before adding stacks.
 
-    Under `hardened` it also renders every IAM policy as a managed policy (ManagedPoliciesOnly).
+    Under `hardened` it also renders every IAM policy as a managed policy (ManagedPoliciesOnly) and
+    puts every DynamoDB table into an AWS Backup plan (BackUpEveryTable).
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}")
     app.node.set_context(PROFILE_CONTEXT_KEY, profile)
     if profile == HARDENED:
         cdk.Aspects.of(app).add(ManagedPoliciesOnly())
+        # Imported here: it builds on KitKeys, defined below.
+        from stacks.shared.table_backups import BackUpEveryTable
+
+        cdk.Aspects.of(app).add(BackUpEveryTable())
 
 
 def profile_of(scope: IConstruct) -> str:
