@@ -358,7 +358,6 @@ def log_export(deployment: Deployment, report: WorkflowReport) -> None:
                 raise CheckFailed(f"states {states}")
         with report.check("exported objects under <log group path>/<yyyy-mm>/"):
             raise NotEmulated("CloudWatch Logs export tasks (CreateExportTask / DescribeExportTasks)")
-        return
     with report.check("the run SUCCEEDED"):
         if described["status"] != "SUCCEEDED":
             raise CheckFailed(f"{described['status']}: {described.get('error')} {described.get('cause')}")
@@ -382,7 +381,7 @@ def destinations(deployment: Deployment, report: WorkflowReport) -> None:
     config = lambda_.get_function_event_invoke_config(FunctionName=function, Qualifier=alias)
     on_success = config["DestinationConfig"]["OnSuccess"]["Destination"]
     on_failure = config["DestinationConfig"]["OnFailure"]["Destination"]
-    success_group, failure_group, worker_group = (_log_group(lambda_, arn) for arn in (on_success, on_failure, worker))
+    success_group, worker_group = (_log_group(lambda_, arn) for arn in (on_success, worker))
     order = uuid.uuid4().hex[:8]
     with report.check("a success and a failure invoked asynchronously through the worker's live alias (202)"):
         request_ids = []

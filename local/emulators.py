@@ -233,7 +233,7 @@ class LocalStack:
             subprocess.run(["docker", "stop", running.container], capture_output=True, check=False)
 
 
-EMULATORS = {"ministack": MiniStack, "localstack": LocalStack}
+EMULATORS: dict[str, type[MiniStack] | type[LocalStack]] = {"ministack": MiniStack, "localstack": LocalStack}
 
 
 def emulator(name: str) -> MiniStack | LocalStack:

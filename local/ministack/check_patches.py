@@ -13,9 +13,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import patches  # noqa: E402
-from ministack.services import lambda_svc  # noqa: E402
-from ministack.services.cloudformation import provisioners  # noqa: E402
+import patches
+from ministack.services import lambda_svc
+from ministack.services.cloudformation import provisioners
 
 # The shape CDK emits for a metric-math alarm (two metrics and an expression over them).
 MATH_ALARM = {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import patches  # noqa: E402
+import patches
 
 STOP_WITH_VARIABLE = "LWK_EMULATOR_STOP_WITH_PID"  # the same name as in local/emulators.py
 

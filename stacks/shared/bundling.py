@@ -95,9 +95,7 @@ def _included(relative: Path) -> bool:
 
 def source_files(source_dir: Path) -> list[Path]:
     """The files of a Lambda source folder that belong in its asset, sorted."""
-    return sorted(
-        p for p in source_dir.rglob("*") if p.is_file() and _included(p.relative_to(source_dir))
-    )
+    return sorted(p for p in source_dir.rglob("*") if p.is_file() and _included(p.relative_to(source_dir)))
 
 
 def source_hash(source_dir: Path, arch: str = DEFAULT_ARCH) -> str:

@@ -94,7 +94,8 @@ def _retained_and_removed(deployment: Deployment, cdk_out: Path) -> tuple[list[t
         "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::SQS::Queue",
         "AWS::SNS::Topic", "AWS::StepFunctions::StateMachine", "AWS::Logs::LogGroup",
     }  # fmt: skip
-    retained, removed = [], []
+    retained: list[tuple[str, str]] = []
+    removed: list[tuple[str, str]] = []
     for workload, stack in deployment.stacks.items():
         template = json.loads((cdk_out / f"{stack['StackName']}.template.json").read_text())
         for resource_type in checked_types:
