@@ -67,9 +67,9 @@ def synth_kit(outdir: Path, *, nag: bool, overrides: dict[str, Any] | None = Non
 
 
 @pytest.fixture(scope="session")
-def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitAssembly]:
+def kit(tmp_path_factory: pytest.TempPathFactory) -> KitAssembly:
     """The whole app synthesized once, cdk-nag off (tests/test_nag.py runs it with nag on)."""
-    yield synth_kit(tmp_path_factory.mktemp("cdk.out"), nag=False)
+    return synth_kit(tmp_path_factory.mktemp("cdk.out"), nag=False)
 
 
 @pytest.fixture(autouse=True)

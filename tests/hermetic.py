@@ -44,7 +44,9 @@ def clean_environment(*, cdk_home: Path, path: str | None = None, **extra: str) 
     environment.update(NO_AWS)
     environment["CDK_HOME"] = str(cdk_home)
     environment["CDK_DISABLE_CLI_TELEMETRY"] = "true"  # nothing to send it to, and nothing to wait for
-    environment["PATH"] = path if path is not None else os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    environment["PATH"] = (
+        path if path is not None else os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    )
     environment["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = node_major_version()
     environment.update(extra)
     return environment
@@ -91,4 +93,3 @@ def environment_left_as_found() -> Iterator[None]:
         f"left changed behind it: {', '.join(changed)}. Set variables with monkeypatch (never undo it "
         "mid-test) or a context manager that restores them."
     )
-

@@ -38,20 +38,22 @@ SHELL_REGION = "ap-southeast-2"
     ],
 )
 def test_the_guard_fails_a_test_that_changes_a_variable_and_puts_it_back(name: str, value: str | None) -> None:
-    before = guarded_variables()
-    with pytest.raises(EnvironmentLeak, match=name):
+    def leave_it_changed() -> None:
         with environment_left_as_found():
             if value is None:
                 del os.environ[name]
             else:
                 os.environ[name] = value
+
+    before = guarded_variables()
+    with pytest.raises(EnvironmentLeak, match=name):
+        leave_it_changed()
     assert guarded_variables() == before
 
 
-def test_the_guard_lets_monkeypatched_variables_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    with environment_left_as_found():
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+def test_the_guard_lets_monkeypatched_variables_pass() -> None:
+    with environment_left_as_found(), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
 
 
 def test_the_guard_catches_monkeypatch_undo_under_moto() -> None:
@@ -59,12 +61,14 @@ def test_the_guard_catches_monkeypatch_undo_under_moto() -> None:
     # the test undoes its monkeypatch mid-way, moto's exit restores the keys, nothing removes them.
     from moto import mock_aws
 
+    def undo_under_moto() -> None:
+        with environment_left_as_found(), pytest.MonkeyPatch.context() as patch:
+            patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+            with mock_aws():
+                patch.undo()
+
     with pytest.raises(EnvironmentLeak, match="AWS_ACCESS_KEY_ID"):
-        with environment_left_as_found():
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-                with mock_aws():
-                    patch.undo()
+        undo_under_moto()
 
 
 def _users_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

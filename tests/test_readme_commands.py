@@ -116,7 +116,9 @@ def test_the_docs_show_commands_of_every_kind() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS, ids=_ids)
 def test_every_documented_command_has_a_known_kind(command: Command) -> None:
-    assert command.kind != "unknown", f"{command.where}: decide how tests/test_readme_commands.py checks {command.text!r}"
+    assert command.kind != "unknown", (
+        f"{command.where}: decide how tests/test_readme_commands.py checks {command.text!r}"
+    )
 
 
 def _fresh_shell(command: str, cdk_home: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -156,9 +158,7 @@ def test_the_make_synth_commands_print_what_they_made_and_leave_only_it(tmp_path
         assert assets and assets == used
 
 
-@pytest.mark.parametrize(
-    "command", [c for c in COMMANDS if c.kind == "runs" and c.text.startswith("./cdk")], ids=_ids
-)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "runs" and c.text.startswith("./cdk")], ids=_ids)
 def test_the_cdk_wrapper_commands_work_from_a_fresh_shell(command: Command, tmp_path: Path, cdk_home: Path) -> None:
     text = command.text + (f" --quiet --output {tmp_path}" if " synth" in command.text else "")
     result = _fresh_shell(text, cdk_home)
