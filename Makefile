@@ -71,8 +71,10 @@ lint: $(VENV)/.dev-installed
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) tools/typecheck.py
 
+# Benchmarks never reach AWS: the shell's AWS/CDK/Powertools settings (an endpoint, say) are left out.
 bench: $(VENV)/.dev-installed node_modules/.package-lock.json
-	@for script in bench/*.py; do echo "== $$script"; $(VENV_PYTHON) $$script; done
+	@unset $$(compgen -e | grep -E '^(AWS|CDK|POWERTOOLS)_' || true); \
+	for script in bench/*.py; do echo "== $$script"; $(VENV_PYTHON) $$script; done
 
 workload: $(VENV)/.dev-installed node_modules/.package-lock.json
 	@if [ -z "$(NAME)" ]; then echo "Usage: make workload NAME=<kebab-case-name>, e.g. make workload NAME=order-intake" >&2; exit 2; fi
