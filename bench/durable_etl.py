@@ -1,15 +1,19 @@
-"""Durable ETL numbers on this machine: throughput, checkpoint sizes, cold import time.
+"""Durable ETL numbers on this machine: per-execution cost as the dataset grows, fan-out throughput.
 
-1. records/s through the SDK's local runner against moto S3 + DynamoDB in this process (waits
-   fast-forwarded), for 100,000 and 1,000,000 records in mixed JSON Lines/CSV objects;
-2. the largest checkpointed step result in bytes for both (it must not grow with the dataset),
-   and, for comparison, the largest map result the SDK checkpoints for the whole batch set;
-3. the cold import time of the handler module against `import boto3`, each in a fresh interpreter.
+1. For each dataset size (default 10^4, 10^5, 10^6 records of mixed JSON Lines/CSV, one in 1,000
+   invalid), one run through the SDK's local runner against moto S3 + DynamoDB in this process,
+   with 1 MB shards so that the run fans out over more shards as it grows: the number of
+   executions, and per execution the operations held, the largest checkpointed result and all
+   checkpointed bytes (coordinator and children apart). A unit's cost must stay flat; the
+   coordinator's grows by a few operations per unit until FAN_OUT_PER_EXECUTION, where group
+   executions take over.
+2. records/s at fan-out widths 1, 4 and 16 for one size (default 10^5 records).
+3. The cold import time of the handler module against `import boto3`, each in a fresh interpreter.
 
-Run from the repository root: `python bench/durable_etl.py [--records 100000 1000000] [--smoke]`
-(`--smoke`: 2,000 records and one import run, a few seconds, so the suite keeps this script working). moto's
-DynamoDB dominates the time (about 0.6 ms per item written and checked), so the whole script takes
-about 13 minutes and 3 GB of memory; its throughput is a floor set by the emulator, not Lambda's.
+Run from the repository root: `python bench/durable_etl.py [--records ...] [--width-records N] [--smoke]`
+(`--smoke`: 3,000 records, widths 1 and 4, one import run: seconds, so the suite keeps this script
+working). moto runs every AWS call in this one Python process (about 0.6 ms per DynamoDB item), so
+the numbers are floors set by the emulator and this machine's cores, not Lambda's.
 """
 
 from __future__ import annotations
@@ -22,71 +26,75 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ASSET_ROOT = REPO_ROOT / "lambdas" / "durable_etl"
-sys.path[:0] = [str(REPO_ROOT), str(ASSET_ROOT)]
+sys.path[:0] = [str(REPO_ROOT)]
 
-BUCKET, TABLE, REGION = "lwk-bench-source", "lwk-bench-target", "eu-west-1"
-BATCH_SIZE = 1000  # the same for both sizes, so that only the dataset grows (1M records = 1,000 batches)
+from support.paths import use_lambda_code  # noqa: E402
+
+ASSET_ROOT = use_lambda_code("durable-etl")
+
+BUCKET, TABLE, REGION = "lwk-bench-source", "lwk-bench-target", "us-east-1"
+BATCH_SIZE = 1000
+SHARD_KILOBYTES = 1024  # 1 MB: about 11,000 records a shard, so that larger datasets fan out wider
+WORKER = "lwk-bench-worker"
+WORKER_ALIAS = f"arn:aws:lambda:{REGION}:123456789012:function:{WORKER}:live"
 IMPORT_RUNS = 7
 
 
-def _environment() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=REGION,
-        SOURCE_BUCKET=BUCKET, TARGET_TABLE=TABLE, DEFAULT_BATCH_SIZE=str(BATCH_SIZE),
-        RATE_LIMIT_WAIT_SECONDS="300", OFF_PEAK_HOUR="2", OFF_PEAK_TIME_ZONE="UTC", MAP_CONCURRENCY="4",
-        EXTRACT_RECORDS_PER_STEP="250000",
-    )  # fmt: skip
+def _environment(width: int) -> None:
+    from lwk_durable_etl import contract
+
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION,
+        contract.SOURCE_BUCKET: BUCKET, contract.TARGET_TABLE: TABLE, contract.BATCH_SIZE.name: str(BATCH_SIZE),
+        contract.RATE_LIMIT_WAIT_SECONDS.name: "300", contract.OFF_PEAK_HOUR.name: "2",
+        contract.OFF_PEAK_TIME_ZONE: "UTC", contract.MAP_CONCURRENCY.name: "4",
+        contract.EXTRACT_RECORDS_PER_STEP.name: "250000", contract.SHARD_KILOBYTES.name: str(SHARD_KILOBYTES),
+        contract.FAN_OUT_WIDTH.name: str(width), contract.WRITE_UNITS_PER_SECOND.name: "40000",
+        contract.SHARD_FUNCTION: WORKER_ALIAS,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",  # the handlers' INFO lines would bury the numbers
+    })  # fmt: skip
 
 
-def run_pipeline(records: int) -> dict[str, object]:
+def run_pipeline(records: int, width: int) -> dict[str, Any]:
     import boto3
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
     from moto import mock_aws
 
-    from lwk_durable_etl.handlers import handler
-    from tests.durable_etl.datasets import write_dataset
+    from lwk_durable_etl import contract, handlers
+    from support.durable_runs import run_costs
+    from support.etl_datasets import write_dataset
 
+    _environment(width)
     with mock_aws():
-        s3, dynamodb = boto3.client("s3"), boto3.client("dynamodb")
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        keys = (contract.TABLE_PARTITION_KEY, contract.TABLE_SORT_KEY)
         dynamodb.create_table(
             TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("datasetId", "id")],
-            KeySchema=[{"AttributeName": "datasetId", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in keys],
+            KeySchema=[{"AttributeName": keys[0], "KeyType": "HASH"}, {"AttributeName": keys[1], "KeyType": "RANGE"}],
         )  # fmt: skip
-        write_dataset(s3, BUCKET, "bench", records=records, objects=max(4, records // 50_000), invalid_every=1000)
+        write_dataset(s3, BUCKET, "bench", records=records, objects=max(4, records // 25_000), invalid_every=1000)
         started = time.perf_counter()
-        with DurableFunctionTestRunner(handler=handler, invocation_timeout=3600) as runner:
-            result = runner.run(input=json.dumps({"datasetId": "bench"}), execution_timeout=3 * 86400)
-        elapsed = time.perf_counter() - started
+        with DurableFunctionTestRunner(handler=handlers.handler, invocation_timeout=3600, region=REGION) as runner:
+            runner.register_durable_function(f"{WORKER}:live", handlers.shard, execution_timeout=86400)
+            arn = runner.run_async(input=json.dumps({"datasetId": "bench"}), execution_timeout=3 * 86400)
+            result = runner.wait_for_result(arn, timeout=6 * 3600)
+            elapsed = time.perf_counter() - started
+            costs = run_costs(runner, arn)
     if result.status.value != "SUCCEEDED":
         raise SystemExit(f"the {records}-record run failed: {result.error}")
-    operations = result.get_all_operations()
-
-    def largest(kind: str) -> tuple[int, str]:
-        return max((len(op.result or ""), op.name or "") for op in operations if op.operation_type.value == kind)
-
     summary = json.loads(result.result)
-    phases = {
-        op.name: (op.end_timestamp - op.start_timestamp).total_seconds()
-        for op in result.operations
-        if op.operation_type.value != "WAIT" and op.start_timestamp and op.end_timestamp
-    }
+    coordinator = next(cost for cost in costs if cost.arn == arn)
+    children = [cost for cost in costs if cost.arn != arn]
     return {
-        "phases": phases,
-        "records": records,
-        "seconds": elapsed,
-        "loaded": summary["recordsLoaded"],
-        "rejected": summary["recordsRejected"],
-        "batches": summary["batches"],
-        "operations": len(operations),
-        "largest_step": largest("STEP"),
-        "largest_context": largest("CONTEXT"),
-    }
+        "records": records, "width": width, "seconds": elapsed, "summary": summary, "coordinator": coordinator,
+        "children": children,
+    }  # fmt: skip
 
 
 def _import_seconds(statement: str, runs: int) -> float:
@@ -103,30 +111,40 @@ def _import_seconds(statement: str, runs: int) -> float:
 
 
 def main() -> None:
-    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it comes, also through a pipe
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # progress shows through a pipe
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--width-records", type=int, default=100_000)
+    parser.add_argument("--widths", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks that the bench runs")
     arguments = parser.parse_args()
-    sizes, import_runs = ([2_000], 1) if arguments.smoke else (arguments.records, IMPORT_RUNS)
-    _environment()
+    if arguments.smoke:
+        sizes, width_records, widths, import_runs = [3_000], 3_000, [1, 4], 1
+    else:
+        sizes, width_records, widths, import_runs = (
+            arguments.records, arguments.width_records, arguments.widths, IMPORT_RUNS
+        )
     handler_import = _import_seconds("import lwk_durable_etl.handlers", import_runs)
     boto3_import = _import_seconds("import boto3", import_runs)
-    print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {import_runs} fresh interpreters)")
+    print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {import_runs})")
     print(f"cold import boto3:                    {boto3_import * 1000:.0f} ms")
+
+    print("\nper execution, as the dataset grows (1 MB shards, width 4):")
+    print("records     shards units executions | coordinator: ops, largest result, checkpointed"
+          " | children (max): ops, largest result, checkpointed")  # fmt: skip
     for records in sizes:
-        numbers = run_pipeline(records)
-        step_bytes, step_name = numbers["largest_step"]
-        context_bytes, context_name = numbers["largest_context"]
-        print(
-            f"{records:>9,} records: {numbers['seconds']:.1f} s, {records / numbers['seconds']:,.0f} records/s "
-            f"({numbers['batches']} batches of {BATCH_SIZE}, {numbers['loaded']:,} loaded, {numbers['rejected']:,} "
-            f"rejected, {numbers['operations']} operations)"
-        )
-        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in numbers["phases"].items())
-        print(f"{records:>9,} records: phases (waits skipped) {phases}")
-        print(f"{records:>9,} records: largest step result {step_bytes} bytes ({step_name})")
-        print(f"{records:>9,} records: largest map/context result {context_bytes:,} bytes ({context_name})")
+        n = run_pipeline(records, width=4)
+        c, kids, s = n["coordinator"], n["children"], n["summary"]
+        most = (max((k.operations for k in kids), default=0), max((k.largest_result for k in kids), default=0),
+                max((k.checkpoint_bytes for k in kids), default=0))  # fmt: skip
+        print(f"{records:>9,} {s['shards']:>8} {s['units']:>5} {len(kids) + 1:>10} | {c.operations:>5} ops, "
+              f"{c.largest_result:>7,} B, {c.checkpoint_bytes:>9,} B | {most[0]:>5} ops, {most[1]:>7,} B, "
+              f"{most[2]:>9,} B   ({n['seconds']:.1f} s)")  # fmt: skip
+
+    print(f"\nthroughput at {width_records:,} records by fan-out width (moto in one process: a floor):")
+    for width in widths:
+        n = run_pipeline(width_records, width=width)
+        print(f"width {width:>2}: {n['seconds']:.1f} s, {width_records / n['seconds']:,.0f} records/s")
 
 
 if __name__ == "__main__":

@@ -13,25 +13,26 @@ from constructs import Construct
 from stacks.settings.common import CommonSettings
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction
-from stacks.shared.nag import acknowledge, logical_id
+from stacks.shared.nag import acknowledge
 
 from .contract import contract
+from .data_access import EtlDataAccess
+from .etl_environment import etl_environment
 from .settings import DurableEtlSettings
 
 WORKLOAD = "durable-etl"
-WORK_PREFIX = contract.WORK_PREFIX
 # A Lambda invocation's ceiling; each step is sized to end well within it.
 FUNCTION_TIMEOUT = cdk.Duration.minutes(15)
 
 
 class EtlWorker(Construct):
-    """The durable ETL function, its `live` alias and its dead-letter queue.
+    """The durable ETL's coordinator function, its `live` alias and its dead-letter queue.
 
     Creates an encrypted, TLS-only SQS queue that receives the input of executions that end
     FAILED/TIMED_OUT (the function's dead-letter config; the schedule uses it too) and the
-    KitFunction with durable config from settings. Grants the function: read the source bucket
-    and list it; write and delete only under `_etl/` there; BatchWriteItem and BatchGetItem on the table;
-    send to its dead-letter queue. Invoke it through `alias`, never the bare function.
+    KitFunction with durable config from settings. Grants the function the ETL's data access
+    (EtlDataAccess), sending to its dead-letter queue, and invoking the shard worker's alias (its
+    child executions). Invoke it through `alias`, never the bare function.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class EtlWorker(Construct):
         settings: DurableEtlSettings,
         source: s3.IBucket,
         table: dynamodb.ITable,
+        shard_alias: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letters = sqs.Queue(
@@ -69,14 +71,8 @@ class EtlWorker(Construct):
             memory_size=settings.memory_mb,
             timeout=FUNCTION_TIMEOUT,
             environment={
-                contract.SOURCE_BUCKET: source.bucket_name,
-                contract.TARGET_TABLE: table.table_name,
-                contract.BATCH_SIZE.name: str(settings.default_batch_size),
-                contract.RATE_LIMIT_WAIT_SECONDS.name: str(settings.rate_limit_wait_seconds),
-                contract.OFF_PEAK_HOUR.name: str(settings.off_peak_hour),
-                contract.OFF_PEAK_TIME_ZONE: settings.time_zone,
-                contract.MAP_CONCURRENCY.name: str(settings.map_concurrency),
-                contract.EXTRACT_RECORDS_PER_STEP.name: str(settings.extract_records_per_step),
+                **etl_environment(settings, source=source, table=table),
+                contract.SHARD_FUNCTION: shard_alias.function_arn,
             },
             durable_config=lambda_.DurableConfig(
                 execution_timeout=cdk.Duration.hours(settings.execution_timeout_hours),
@@ -92,45 +88,13 @@ class EtlWorker(Construct):
         )
         # Only the call Lambda makes with this role; grant_send_messages adds GetQueueAttributes/GetQueueUrl.
         self.dead_letters.grant(self.kit.role, "sqs:SendMessage")
-        table.grant(self.kit.role, "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem")
-        self._grant_source_access(source)
+        EtlDataAccess(self, "DataAccess", role=self.kit.role, source=source, table=table)
         self.alias = self.kit.add_live_alias()
-
-    def _grant_source_access(self, source: s3.IBucket) -> None:
-        # Not bucket.grant_read/grant_put/grant_delete: those add s3:GetObject*, s3:List*,
-        # s3:GetBucket*, s3:PutObject* families the function never calls. These are the calls it makes.
-        work_objects = source.arn_for_objects(f"{WORK_PREFIX}*")
-        policy = iam.Policy(
+        # context.invoke starts the worker's executions in this function's name (a policy of its own:
+        # in the role's default policy the alias ARN would make the function depend on its worker).
+        iam.Policy(
             self,
-            "SourceAccessPolicy",
+            "InvokeShardWorkerPolicy",
             roles=[self.kit.role],
-            statements=[
-                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[source.bucket_arn]),
-                iam.PolicyStatement(actions=["s3:GetObject"], resources=[source.arn_for_objects("*")]),
-                iam.PolicyStatement(
-                    actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], resources=[work_objects]
-                ),
-                # Removing a failed run's work means removing every version of it (the bucket is versioned).
-                iam.PolicyStatement(
-                    actions=["s3:ListBucketVersions"],
-                    resources=[source.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": f"{WORK_PREFIX}*"}},
-                ),
-            ],
-        )
-        if source.encryption_key is not None:
-            # A customer-managed bucket key (hardened profile): S3 uses it for every read and write.
-            source.encryption_key.grant(self.kit.role, "kms:Decrypt", "kms:GenerateDataKey")
-        bucket_id = logical_id(source)
-        acknowledge(
-            policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
-            "Datasets are prefixes of the source bucket named at run time by the event's datasetId; "
-            "only s3:GetObject is granted on the bucket's objects.",
-        )
-        acknowledge(
-            policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{WORK_PREFIX}*]",
-            "A run writes and removes its staged batches and rejects under _etl/<datasetId>/<runId>/, "
-            "keys only known at run time; writes are limited to that prefix.",
+            statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[shard_alias.function_arn])],
         )

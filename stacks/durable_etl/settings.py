@@ -11,6 +11,27 @@ from .contract import contract
 # The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
 LONGEST_OFF_PEAK_WAIT_HOURS = 25
 
+# Quotas the concurrency settings are checked against at synth time, each with its source.
+# Lambda quotas page (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): "Concurrent
+# executions: 1,000" per Region by default (adjustable); Lambda keeps 100 of them unreserved.
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+UNRESERVED_CONCURRENCY = 100
+# DynamoDB "Service, account, and table quotas", throughput for on-demand tables: 40,000 write
+# request units per table by default (adjustable).
+DEFAULT_TABLE_WRITE_UNITS_QUOTA = 40_000
+# Same guide, "Partitions and data distribution" / partition key design: one partition key value
+# takes at most 1,000 write request units per second.
+WRITE_UNITS_PER_PARTITION_KEY = 1000
+# A durable execution holds at most 3,000 operations (Lambda developer guide, "Monitoring durable
+# functions", DurableExecutionOperations); a step result and the checkpoint it is sent in hold at
+# most 256 KB (durable execution SDK).
+MAX_OPERATIONS_PER_EXECUTION = 3000
+# The most a coordinator, group or unit execution can hold, from the contract's constants: four
+# fanned-out phases of up to FAN_OUT_PER_EXECUTION items, each up to UNIT_ATTEMPTS invokes and the
+# waits between them, plus its own steps; an inline (one-unit) run holds a transform and a load unit.
+OPERATIONS_PER_FAN_OUT_ITEM = 2 * contract.UNIT_ATTEMPTS - 1
+COORDINATOR_OWN_OPERATIONS = 40
+
 
 @dataclass(frozen=True)
 class DurableEtlSettings:
@@ -27,6 +48,11 @@ class DurableEtlSettings:
     memory_mb: int
     extract_records_per_step: int
     work_retention_days: int
+    shard_kilobytes: int
+    fan_out_width: int
+    write_units_per_second: int
+    account_concurrency: int
+    table_write_units_quota: int
 
 
 def _bounded(reader: SettingsReader, key: str, bound: object, *, default: int) -> int:
@@ -36,6 +62,7 @@ def _bounded(reader: SettingsReader, key: str, bound: object, *, default: int) -
 
 def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
     schedule = reader.child("schedule")
+    quotas = reader.child("accountQuotas")
     settings = DurableEtlSettings(
         # Must cover the rate-limit wait plus up to a day of waiting for the off-peak hour.
         execution_timeout_hours=reader.integer("executionTimeoutHours", minimum=1, maximum=8760, default=48),
@@ -59,8 +86,21 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
         extract_records_per_step=_bounded(reader, "extractRecordsPerStep", contract.EXTRACT_RECORDS_PER_STEP, default=250_000),
         # How long a run's staged batches and rejects stay under `_etl/` in the source bucket.
         work_retention_days=reader.integer("workRetentionDays", minimum=1, maximum=3650, default=30),
+        # Source data per extract slice and per shard; a shard's gather step reads about this much.
+        shard_kilobytes=_bounded(reader, "shardKilobytes", contract.SHARD_KILOBYTES, default=64 * 1024),
+        fan_out_width=_bounded(reader, "fanOutWidth", contract.FAN_OUT_WIDTH, default=16),
+        # A new on-demand table serves 4,000 write request units per second from the start.
+        write_units_per_second=_bounded(reader, "writeUnitsPerSecond", contract.WRITE_UNITS_PER_SECOND, default=4000),
+        account_concurrency=quotas.integer(
+            "lambdaConcurrentExecutions", minimum=1, maximum=10_000_000, default=DEFAULT_ACCOUNT_CONCURRENCY
+        ),
+        table_write_units_quota=quotas.integer(
+            "dynamodbTableWriteUnits", minimum=1, maximum=10_000_000, default=DEFAULT_TABLE_WRITE_UNITS_QUOTA
+        ),
     )
     schedule.done()
+    quotas.done()
+    _check_quotas(reader, settings)
     shortest = -(-settings.rate_limit_wait_seconds // 3600) + LONGEST_OFF_PEAK_WAIT_HOURS
     if settings.execution_timeout_hours < shortest:
         raise reader.fail(
@@ -70,3 +110,35 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
             "for the off-peak hour",
         )
     return settings
+
+
+def _check_quotas(reader: SettingsReader, settings: DurableEtlSettings) -> None:
+    """Refuse, at synth time, concurrency the account's quotas cannot carry (see the constants above)."""
+    # Running at once: the coordinator, and fanOutWidth units (a suspended group execution runs nothing).
+    available = settings.account_concurrency - UNRESERVED_CONCURRENCY
+    if settings.fan_out_width + 1 > available:
+        raise reader.fail(
+            "fanOutWidth",
+            settings.fan_out_width,
+            f"at most {available - 1}: the coordinator and {settings.fan_out_width} units would need "
+            f"{settings.fan_out_width + 1} concurrent executions, and accountQuotas.lambdaConcurrentExecutions "
+            f"{settings.account_concurrency} keeps {UNRESERVED_CONCURRENCY} unreserved",
+        )
+    ceiling = min(settings.table_write_units_quota, contract.KEY_SPREAD * WRITE_UNITS_PER_PARTITION_KEY)
+    if settings.write_units_per_second > ceiling:
+        raise reader.fail(
+            "writeUnitsPerSecond",
+            settings.write_units_per_second,
+            f"at most {ceiling}: the table quota accountQuotas.dynamodbTableWriteUnits is "
+            f"{settings.table_write_units_quota} and {contract.KEY_SPREAD} partition keys per dataset take "
+            f"{WRITE_UNITS_PER_PARTITION_KEY} each",
+        )
+    fan_out = 4 * contract.FAN_OUT_PER_EXECUTION * OPERATIONS_PER_FAN_OUT_ITEM + COORDINATOR_OWN_OPERATIONS
+    inline = 2 * (contract.UNIT_BATCHES + 10) + COORDINATOR_OWN_OPERATIONS
+    if max(fan_out, inline) > MAX_OPERATIONS_PER_EXECUTION:  # only an edited contract gets here
+        raise reader.fail(
+            "fanOutWidth",
+            settings.fan_out_width,
+            f"usable: the contract lets one execution reach {max(fan_out, inline)} operations, more than a "
+            f"durable execution's {MAX_OPERATIONS_PER_EXECUTION} (FAN_OUT_PER_EXECUTION or UNIT_BATCHES too large)",
+        )

@@ -14,7 +14,9 @@ from stacks.shared.private_bucket import PrivateBucket
 
 from .etl_alarms import EtlAlarms
 from .etl_schedule import EtlSchedule
-from .etl_worker import WORK_PREFIX, EtlWorker
+from .data_access import WORK_PREFIX
+from .etl_worker import EtlWorker
+from .shard_worker import ShardWorker
 from .settings import DurableEtlSettings
 from .target_table import TargetTable
 
@@ -42,7 +44,11 @@ class DurableEtlStack(cdk.Stack):
             ],
         )
         target = TargetTable(self, "Target")
-        worker = EtlWorker(self, "Worker", common=common, settings=settings, source=source.bucket, table=target.table)
+        shards = ShardWorker(self, "ShardWorker", common=common, settings=settings, source=source.bucket, table=target.table)
+        worker = EtlWorker(
+            self, "Worker", common=common, settings=settings, source=source.bucket, table=target.table,
+            shard_alias=shards.alias,
+        )  # fmt: skip
         EtlSchedule(self, "Schedule", settings=settings, alias=worker.alias, dead_letters=worker.dead_letters)
         EtlAlarms(self, "Monitoring", function=worker.function, dead_letters=worker.dead_letters, topic=alarms)
         cdk.CfnOutput(self, "SourceBucketName", value=source.bucket.bucket_name)
@@ -50,3 +56,4 @@ class DurableEtlStack(cdk.Stack):
         cdk.CfnOutput(self, "FunctionName", value=worker.function.function_name)
         cdk.CfnOutput(self, "LiveAliasArn", value=worker.alias.function_arn)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=worker.dead_letters.queue_url)
+        cdk.CfnOutput(self, "ShardWorkerAliasArn", value=shards.alias.function_arn)

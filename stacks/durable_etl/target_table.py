@@ -6,18 +6,27 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from .contract import contract
+
 
 class TargetTable(Construct):
-    """The DynamoDB table the ETL loads: key (datasetId, id), on-demand, point-in-time recovery,
-    encrypted with the AWS managed key, kept when the stack is deleted. Grants nothing by itself."""
+    """The DynamoDB table the ETL loads: key (datasetKey, id), on-demand, point-in-time recovery,
+    encrypted with the AWS managed key, kept when the stack is deleted. Grants nothing by itself.
+
+    `datasetKey` is `<datasetId>#<nn>`, one of KEY_SPREAD partition keys per dataset chosen by the
+    record's id (lwk_durable_etl.contract.table_partition_key), so a dataset's writes spread over 64
+    keys instead of meeting one key's 1,000 write units per second. One row by dataset and id:
+    GetItem on (table_partition_key(datasetId, id), id). All rows of a dataset: one Query per key of
+    table_partition_keys(datasetId), in parallel.
+    """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=dynamodb.Attribute(name="datasetId", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=contract.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=contract.TABLE_SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True

@@ -83,9 +83,10 @@ def test_only_jsonl_and_csv_objects_are_sources_in_key_order(aws: Aws) -> None:
     for key in ("d/b.CSV", "d/a.jsonl", "d/notes.txt", "d/sub/c.jsonl", "d/", "other/x.csv"):
         aws.put(key, "")
     objects, ignored = list_source_objects(aws.s3, aws.bucket, "d/")
-    assert objects == [
-        SourceObject("d/a.jsonl", "jsonl"), SourceObject("d/b.CSV", "csv"), SourceObject("d/sub/c.jsonl", "jsonl")
+    assert [(o.key, o.format, o.size) for o in objects] == [
+        ("d/a.jsonl", "jsonl", 0), ("d/b.CSV", "csv", 0), ("d/sub/c.jsonl", "jsonl", 0)
     ]
+    assert all(o.etag for o in objects)  # a re-run compares sizes and ETags with its plan
     assert ignored == 1
 
 
@@ -152,8 +153,40 @@ def test_run_keys_are_derived_from_the_execution_and_the_batch_only() -> None:
     arn = "arn:aws:lambda:eu-west-1:123456789012:function:etl:live/durable-execution/daily/1"
     assert run_id_for(arn) == run_id_for(arn) != run_id_for(arn + "2")
     layout = RunLayout("daily", "abc")
-    assert layout.extracted_key(7) == "_etl/daily/abc/extracted/batch-000007.jsonl"
-    assert layout.rejects_key(7).startswith(layout.rejects_prefix)
+    assert layout.extracted_key(3, 7) == "_etl/daily/abc/shards/00003/extracted/batch-000007.jsonl"
+    assert layout.scatter_key(3, 1, 2) == "_etl/daily/abc/scatter/shard-00003/slice-000001-part-0002.jsonl"
+    assert layout.rejects_key(3, 7).startswith(layout.rejects_prefix)
+
+
+def test_shards_slices_and_units_are_cut_the_same_way_every_time() -> None:
+    from lwk_durable_etl.sharding import Unit, plan_run, shard_of, split_range, units_for
+    from lwk_durable_etl.sources import SourceObject
+
+    objects = [SourceObject(f"d/{n}.jsonl", "jsonl", size) for n, size in enumerate([40, 40, 150, 10, 10])]
+    plan = plan_run(objects, 0, shard_bytes=100)
+    assert plan.slices == [(0, 2), (2, 3), (3, 5)] and plan.shards == 3  # 250 bytes, 100 a shard
+    # An id always lands in the same shard, whichever object holds it; the spread is even enough.
+    assert shard_of("r1", "a:1", 8) == shard_of("r1", "b:9", 8)
+    counts = [0] * 8
+    for n in range(8000):
+        counts[shard_of(f"r{n}", "", 8)] += 1
+    assert min(counts) > 850
+    assert units_for([2500, 0, 1000], unit_batches=1000) == [Unit(0, 0, 1000), Unit(0, 1000, 2000),
+                                                             Unit(0, 2000, 2500), Unit(2, 0, 1000)]  # fmt: skip
+    assert split_range(0, 10, 3) == [(0, 3), (3, 6), (6, 10)] and split_range(5, 7, 8) == [(5, 6), (6, 7)]
+
+
+def test_pacing_keeps_one_writer_within_its_share_of_the_write_budget(aws: Aws) -> None:
+    now = [0.0]
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += seconds
+
+    write_items(aws.dynamodb, aws.table, _items(100), items_per_second=50, sleep=sleep, clock=lambda: now[0])
+    # 100 items at 50 a second: requests of 25 start at 0, 0.5, 1.0 and 1.5 s.
+    assert pauses == [0.5, 0.5, 0.5] and aws.item_count() == 100
 
 
 def test_checkpointed_error_types_map_back_to_the_etl_classes_only() -> None:
@@ -167,7 +200,13 @@ def test_checkpointed_error_types_map_back_to_the_etl_classes_only() -> None:
 
 
 def _items(count: int) -> list[dict[str, Any]]:
-    return [{"datasetId": {"S": "t"}, "id": {"S": f"i{n:03d}"}, "n": {"N": str(n)}} for n in range(count)]
+    from lwk_durable_etl.contract import table_partition_key
+
+    return [
+        {"datasetKey": {"S": table_partition_key("t", f"i{n:03d}")}, "datasetId": {"S": "t"},
+         "id": {"S": f"i{n:03d}"}, "n": {"N": str(n)}}
+        for n in range(count)
+    ]  # fmt: skip
 
 
 def _throttle(aws: Aws, monkeypatch: pytest.MonkeyPatch, *, times: int) -> list[int]:

@@ -10,10 +10,14 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.durable_etl import DurableEtlStack
+from stacks.durable_etl.contract import contract
 from stacks.settings import SettingsError, settings_from_context
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.durable_etl.conftest import Aws
-from tests.durable_etl.datasets import write_dataset
+from support.etl_datasets import write_dataset
+
+
+HANDLER, SHARD_HANDLER = contract.HANDLER, contract.SHARD_HANDLER
 
 
 def _one(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
@@ -23,6 +27,21 @@ def _one(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, A
 
 def _ids(template: dict[str, Any], resource_type: str) -> list[str]:
     return [k for k, r in template["Resources"].items() if r["Type"] == resource_type]
+
+
+def _function(template: dict[str, Any], handler: str = HANDLER) -> tuple[str, dict[str, Any]]:
+    [found] = [(k, r) for k, r in template["Resources"].items()
+               if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"] == handler]  # fmt: skip
+    return found
+
+
+def _of_function(template: dict[str, Any], resource_type: str, function_id: str) -> tuple[str, dict[str, Any]]:
+    [found] = [(k, r) for k, r in template["Resources"].items()
+               if r["Type"] == resource_type and r["Properties"]["FunctionName"] == {"Ref": function_id}]  # fmt: skip
+    return found
+
+
+BOTH = pytest.mark.parametrize("handler", [HANDLER, SHARD_HANDLER], ids=["coordinator", "worker"])
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +75,11 @@ def test_the_function_is_durable_with_the_configured_timeout_and_retention(
     )
 
 
-def test_the_live_alias_points_at_the_published_version(etl: dict[str, Any]) -> None:
-    function_id, _ = _one(etl, "AWS::Lambda::Function")
-    version_id, version = _one(etl, "AWS::Lambda::Version")
-    _, alias = _one(etl, "AWS::Lambda::Alias")
+@BOTH
+def test_the_live_alias_points_at_the_published_version(etl: dict[str, Any], handler: str) -> None:
+    function_id, _ = _function(etl, handler)
+    version_id, version = _of_function(etl, "AWS::Lambda::Version", function_id)
+    _, alias = _of_function(etl, "AWS::Lambda::Alias", function_id)
     assert version["Properties"]["FunctionName"] == {"Ref": function_id}
     assert alias["Properties"] == {
         "FunctionName": {"Ref": function_id},
@@ -71,7 +91,7 @@ def test_the_live_alias_points_at_the_published_version(etl: dict[str, Any]) -> 
 def test_the_schedule_invokes_the_alias_not_the_bare_function_with_retries_and_a_dead_letter_queue(
     etl: dict[str, Any],
 ) -> None:
-    alias_id, _ = _one(etl, "AWS::Lambda::Alias")
+    alias_id, _ = _of_function(etl, "AWS::Lambda::Alias", _function(etl)[0])
     queue_id, _ = _one(etl, "AWS::SQS::Queue")
     _, schedule = _one(etl, "AWS::Scheduler::Schedule")
     props = schedule["Properties"]
@@ -106,16 +126,19 @@ def _policies_of(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]
     ]
 
 
-def _function_role(template: dict[str, Any]) -> str:
-    _, function = _one(template, "AWS::Lambda::Function")
+def _function_role(template: dict[str, Any], handler: str = HANDLER) -> str:
+    _, function = _function(template, handler)
     return function["Properties"]["Role"]["Fn::GetAtt"][0]
 
 
-def test_durable_execution_rights_are_an_inline_policy_scoped_to_the_functions_versions(etl: dict[str, Any]) -> None:
+@BOTH
+def test_durable_execution_rights_are_an_inline_policy_scoped_to_the_functions_versions(
+    etl: dict[str, Any], handler: str
+) -> None:
     # The foundation replaces the managed AWSLambdaBasicDurableExecutionRolePolicy (Resource "*")
     # with the same two actions on "<function arn>:*": the versions and aliases executions run on.
-    function_id, _ = _one(etl, "AWS::Lambda::Function")
-    role_id = _function_role(etl)
+    function_id, _ = _function(etl, handler)
+    role_id = _function_role(etl, handler)
     assert "ManagedPolicyArns" not in etl["Resources"][role_id]["Properties"]
     assert "AWSLambdaBasicDurableExecutionRolePolicy" not in json.dumps(etl)
     checkpoint = [
@@ -141,11 +164,12 @@ def _arn_target(resource: Any) -> tuple[str, str]:
     return str(resource), ""
 
 
-def test_data_access_is_granted_on_the_source_bucket_and_the_target_table_only(etl: dict[str, Any]) -> None:
+@BOTH
+def test_data_access_is_granted_on_the_source_bucket_and_the_target_table_only(etl: dict[str, Any], handler: str) -> None:
     bucket_id = next(k for k in _ids(etl, "AWS::S3::Bucket") if k.startswith("SourceBucket"))
     table_id, _ = _one(etl, "AWS::DynamoDB::Table")
     grants: dict[tuple[str, str], set[str]] = {}
-    for policy in _policies_of(etl, _function_role(etl)):
+    for policy in _policies_of(etl, _function_role(etl, handler)):
         for statement in policy["PolicyDocument"]["Statement"]:
             assert statement["Effect"] == "Allow"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -163,10 +187,25 @@ def test_data_access_is_granted_on_the_source_bucket_and_the_target_table_only(e
         (bucket_id, "/_etl/*"): {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"},
         (table_id, ""): {"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"},
     }
-    # Everything else the role holds is the kit's own: logs, X-Ray, checkpoints, its dead-letter queue.
+    # Everything else the role holds is the kit's own: logs, X-Ray, checkpoints, invoking the worker
+    # (the coordinator's units, a worker's group), and the coordinator's dead-letter queue.
     other = {actions_prefix for target, actions in grants.items() if target not in data for actions_prefix in
              {a.split(":")[0] for a in actions}}  # fmt: skip
-    assert other == {"logs", "xray", "lambda", "sqs"}
+    assert other == ({"logs", "xray", "lambda", "sqs"} if handler == HANDLER else {"logs", "xray", "lambda"})
+
+
+def test_the_coordinator_invokes_only_the_worker_alias_and_a_worker_only_its_own(etl: dict[str, Any]) -> None:
+    worker_id, worker = _function(etl, SHARD_HANDLER)
+    worker_alias, _ = _of_function(etl, "AWS::Lambda::Alias", worker_id)
+    coordinator_id, coordinator = _function(etl)
+    assert coordinator["Properties"]["Environment"]["Variables"]["SHARD_FUNCTION"] == {"Ref": worker_alias}
+    assert "SHARD_FUNCTION" not in worker["Properties"]["Environment"]["Variables"]
+    for handler in (HANDLER, SHARD_HANDLER):
+        invokes = [
+            s for p in _policies_of(etl, _function_role(etl, handler)) for s in p["PolicyDocument"]["Statement"]
+            if s["Action"] == "lambda:InvokeFunction"
+        ]  # fmt: skip
+        assert invokes == [{"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Ref": worker_alias}}]
 
 
 # The IAM action each AWS call of the handler needs (where it differs from "<service>:<operation>").
@@ -202,7 +241,7 @@ def test_every_call_the_handler_makes_is_granted_on_the_right_prefix(
 
     needed = {action for service, op, _ in calls for action in IAM_ACTIONS.get((service, op), [f"{service}:{op}"])}
     granted: set[str] = set()
-    for policy in _policies_of(etl, _function_role(etl)):
+    for policy in _policies_of(etl, _function_role(etl)) + _policies_of(etl, _function_role(etl, SHARD_HANDLER)):
         for statement in policy["PolicyDocument"]["Statement"]:
             granted.update(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
     assert needed == {
@@ -235,7 +274,8 @@ def test_the_table_is_on_demand_recoverable_and_encrypted(kit: KitAssembly) -> N
                     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                     "SSESpecification": {"SSEEnabled": True},
                     "KeySchema": [
-                        {"AttributeName": "datasetId", "KeyType": "HASH"},
+                        # A dataset's rows spread over KEY_SPREAD partition keys: "<datasetId>#<nn>".
+                        {"AttributeName": "datasetKey", "KeyType": "HASH"},
                         {"AttributeName": "id", "KeyType": "RANGE"},
                     ],
                 }
@@ -304,3 +344,37 @@ def test_an_execution_timeout_too_short_for_the_waits_is_refused() -> None:
     expected = r"kit\.durableEtl\.executionTimeoutHours: 12 is not enough: at least 26 hours"
     with pytest.raises(SettingsError, match=expected):
         settings_from_context({**cdk_json_context(), "kit.durableEtl.executionTimeoutHours": "12"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # Lambda: the coordinator and fanOutWidth units at once, 100 of the account's executions unreserved.
+        ({"kit.durableEtl.fanOutWidth": "900"}, r"fanOutWidth: 900 is not at most 899: the coordinator and 900 "
+         r"units would need 901 concurrent executions, and accountQuotas.lambdaConcurrentExecutions 1000"),
+        ({"kit.durableEtl.fanOutWidth": "50", "kit.durableEtl.accountQuotas.lambdaConcurrentExecutions": "150"},
+         r"fanOutWidth: 50 is not at most 49"),
+        # DynamoDB: the table's on-demand write quota.
+        ({"kit.durableEtl.writeUnitsPerSecond": "20000", "kit.durableEtl.accountQuotas.dynamodbTableWriteUnits": "10000"},
+         r"writeUnitsPerSecond: 20000 is not at most 10000: the table quota"),
+    ],
+)  # fmt: skip
+def test_concurrency_past_the_account_quotas_is_refused_at_synth(overrides: dict[str, str], expected: str) -> None:
+    with pytest.raises(SettingsError, match=expected):
+        settings_from_context({**cdk_json_context(), **overrides})
+
+
+def test_concurrency_within_raised_quotas_is_accepted() -> None:
+    settings = settings_from_context({
+        **cdk_json_context(), "kit.durableEtl.fanOutWidth": "800",
+        "kit.durableEtl.accountQuotas.lambdaConcurrentExecutions": "5000",
+    })  # fmt: skip
+    assert settings.durable_etl.fan_out_width == 800
+
+
+def test_no_execution_can_outgrow_a_durable_executions_operations(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The contract's constants keep every execution under 3,000 operations; an edit past that fails synth.
+    settings_from_context(cdk_json_context())
+    monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", 200)
+    with pytest.raises(SettingsError, match="more than a durable execution's 3000"):
+        settings_from_context(cdk_json_context())

@@ -18,7 +18,7 @@ import lwk_durable_etl.steps
 from lwk_durable_etl.config import load_config
 from lwk_durable_etl.workflow import run_etl
 from tests.durable_etl.conftest import Aws
-from tests.durable_etl.datasets import write_dataset
+from support.etl_datasets import write_dataset
 
 
 def _result(execution: Any) -> dict[str, Any]:
@@ -30,6 +30,11 @@ def _step_result(execution: Any, name: str) -> Any:
     """A step's checkpointed result, decoded with the SDK's own default serializer."""
     (step,) = [step for step in execution.steps() if step.name == name]
     return EXTENDED_TYPES_SERDES.deserialize(step.result)
+
+
+def _step_result_raw(execution: Any, name: str) -> str:
+    (step,) = [step for step in execution.steps() if step.name == name]
+    return step.result
 
 
 def _rejects(aws: Aws, run_id: str, dataset_id: str) -> dict[str, dict[str, Any]]:
@@ -78,8 +83,12 @@ def test_ten_thousand_mixed_records_load_completely_with_each_step_once(aws: Aws
     names = Counter(step.name for step in steps)
     assert set(names.values()) == {1}
     assert {step.attempt for step in steps} == {1}
-    expected = {"extract-part-1", "off-peak-delay", "verify"}
-    expected |= {f"transform-batch-{b:06d}" for b in range(20)} | {f"load-batch-{b:06d}" for b in range(20)}
+    # One slice and one shard: every phase runs inline, in the coordinator, as one child context.
+    assert (summary["shards"], summary["units"]) == (1, 1) and execution.children == {}
+    units = {f"{phase}-000000-{what}" for phase in ("extract", "gather", "transform", "load") for what in ("done", "record")}
+    expected = {"plan", "extract-part-1", "gather", "plan-units", "off-peak-delay", "transform-unit", "load-unit",
+                "load-plan", "verify", *units}  # fmt: skip
+    expected |= {f"transform-batch-00000-{b:06d}" for b in range(20)} | {f"load-batch-00000-{b:06d}" for b in range(20)}
     assert set(names) == expected
     started = Counter(event.name for event in execution.events if event.event_type == "StepStarted")
     assert set(started.values()) == {1}
@@ -104,10 +113,13 @@ def test_ten_thousand_mixed_records_load_completely_with_each_step_once(aws: Aws
     assert delay == {"waitSeconds": 13 * 3600, "resumeAt": "2026-01-16T01:00:00+00:00"}
     # No step result carries records: they are counts and positions only. The map checkpoints the
     # per-batch counts as plain JSON, under 100 bytes a batch (1,400 batches stay below 256 KB).
-    assert max(len(step.result or "") for step in steps) < 400
-    transform = json.loads(execution.result.get_context("transform").result)
+    # The load unit's plan lists its loadable batches: at most UNIT_BATCHES of them, ~21 bytes each.
+    assert max(len(step.result or "") for step in steps if step.name != "load-plan") < 400
+    assert len(_step_result_raw(execution, "load-plan")) < 30 * 20
+    batches = execution.result.get_context("transform").get_context("transform-batches").result
+    transform = json.loads(batches)
     assert len(transform["all"]) == 20 and transform["all"][0]["result"] == {"batch": 0, "kept": 499, "rejected": 1}
-    assert len(execution.result.get_context("transform").result) < 100 * 20
+    assert len(batches) < 100 * 20
 
 
 def test_extract_resumes_in_bounded_parts_and_rejects_duplicate_ids(
@@ -137,7 +149,7 @@ def test_extract_runs_as_several_steps_each_once(aws: Aws, run_execution: Any, m
     write_dataset(aws.s3, aws.bucket, "long", records=2_600, objects=2)
     execution = run_execution({"datasetId": "long", "batchSize": 500})
     summary = _result(execution)
-    extract_steps = sorted((s.name, s.attempt) for s in execution.steps() if s.name.startswith("extract"))
+    extract_steps = sorted((s.name, s.attempt) for s in execution.steps() if s.name.startswith("extract-part"))
     assert extract_steps == [("extract-part-1", 1), ("extract-part-2", 1), ("extract-part-3", 1)]
     assert summary["batches"] == 6 and summary["recordsLoaded"] == 2_600
 
@@ -204,7 +216,7 @@ def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(
 
     assert failed == [200]
     attempts = {step.name: step.attempt for step in execution.steps() if step.name.startswith("load-batch")}
-    assert attempts == {f"load-batch-{b:06d}": (2 if b == 1 else 1) for b in range(5)}
+    assert attempts == {f"load-batch-00000-{b:06d}": (2 if b == 1 else 1) for b in range(5)}
     ids = aws.ids("flaky")
     assert len(ids) == len(set(ids)) == aws.item_count() == 1_000  # no duplicates
     assert set(ids) == dataset.valid_ids  # no gaps
@@ -324,7 +336,13 @@ def test_bad_source_data_fails_with_a_typed_error_and_leaves_nothing(aws: Aws, r
     assert execution.result.status.value == "FAILED"
     assert execution.result.error.type == f"lwk_durable_etl.errors.{error_type}"
     assert message in execution.result.error.message
-    assert [s.name for s in execution.steps()] == ["extract-part-1"]
+    names = [s.name for s in execution.steps()]
+    if case == "no objects" or case == "only other files":
+        assert names == ["plan"]  # nothing was written
+    else:
+        # Extraction (or counting its records) failed: nothing after it ran, and the run removed its work.
+        assert not [name for name in names if name.startswith(("transform", "load"))], names
+        assert "discard-run" in names
     assert aws.work_versions() == [] and aws.item_count() == 0
 
 
@@ -335,18 +353,6 @@ def test_a_dataset_whose_records_are_all_rejected_loads_nothing_and_says_so(aws:
     assert (summary["recordsExtracted"], summary["recordsRejected"], summary["recordsLoaded"]) == (2, 2, 0)
     assert not [step for step in execution.steps() if step.name.startswith("load-batch")]
     assert aws.item_count() == 0
-
-
-def test_a_dataset_that_needs_too_many_batches_fails_before_loading(
-    aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(lwk_durable_etl.steps, "MAX_BATCHES", 3)
-    write_dataset(aws.s3, aws.bucket, "huge", records=10, objects=1)
-    execution = run_execution({"datasetId": "huge", "batchSize": 2})
-
-    assert execution.result.error.type == "lwk_durable_etl.errors.TooManyBatchesError"
-    assert "more than 3 batches of 2 records" in execution.result.error.message
-    assert aws.work_versions() == [] and aws.item_count() == 0
 
 
 def _nested(levels: int) -> Any:

@@ -22,6 +22,11 @@ class EtlConfig:
     map_concurrency: int
     # A bound on one extract step's work, so it ends well inside the function's 15 minutes.
     extract_records_per_step: int
+    shard_kilobytes: int
+    fan_out_width: int
+    write_units_per_second: int
+    # The worker's alias ARN; only the coordinator has it (a worker never starts executions itself).
+    shard_function: str | None
 
 
 def _text(env: Mapping[str, str], name: str) -> str:
@@ -58,4 +63,8 @@ def load_config(env: Mapping[str, str]) -> EtlConfig:
         off_peak_time_zone=zone,
         map_concurrency=_whole(env, contract.MAP_CONCURRENCY),
         extract_records_per_step=_whole(env, contract.EXTRACT_RECORDS_PER_STEP),
+        shard_kilobytes=_whole(env, contract.SHARD_KILOBYTES),
+        fan_out_width=_whole(env, contract.FAN_OUT_WIDTH),
+        write_units_per_second=_whole(env, contract.WRITE_UNITS_PER_SECOND),
+        shard_function=env.get(contract.SHARD_FUNCTION, "").strip() or None,
     )

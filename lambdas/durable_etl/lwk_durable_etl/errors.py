@@ -31,10 +31,6 @@ class SourceChangedError(EtlInputError):
     """An object the run was extracting disappeared from the dataset's prefix meanwhile."""
 
 
-class TooManyBatchesError(EtlInputError):
-    """The dataset needs more batches than one durable execution can checkpoint."""
-
-
 class VerificationError(EtlError):
     """The table does not hold what was transformed: rows were lost or overwritten."""
 

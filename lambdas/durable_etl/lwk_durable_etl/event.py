@@ -11,13 +11,17 @@ from .contract import BATCH_SIZE, DATASET_ID_PATTERN as _DATASET_ID
 from .errors import InvalidEventError
 
 DATASET_ID_PATTERN = re.compile(_DATASET_ID)
-KNOWN_FIELDS = ("datasetId", "batchSize")
+KNOWN_FIELDS = ("datasetId", "batchSize", "runId")
+# A run id is the first 16 hex digits of a SHA-256 (layout.run_id_for); giving one resumes that run.
+RUN_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
+PHASES = ("extract", "gather", "transform", "load")
 
 
 @dataclass(frozen=True)
 class EtlRequest:
     dataset_id: str
     batch_size: int
+    run_id: str | None = None
 
 
 def _show(value: Any) -> str:
@@ -25,7 +29,8 @@ def _show(value: Any) -> str:
 
 
 def parse_event(event: Any, *, default_batch_size: int) -> EtlRequest:
-    """`{"datasetId": str, "batchSize": int (optional)}` -> EtlRequest, or InvalidEventError."""
+    """`{"datasetId": str, "batchSize": int (optional), "runId": str (optional: resume that run)}`
+    -> EtlRequest, or InvalidEventError."""
     if not isinstance(event, dict):
         raise InvalidEventError(f'the event must be a JSON object like {{"datasetId": "daily"}}, not {_show(event)}')
     unknown = sorted(set(event) - set(KNOWN_FIELDS))
@@ -48,4 +53,37 @@ def parse_event(event: Any, *, default_batch_size: int) -> EtlRequest:
         raise InvalidEventError(
             f"batchSize {batch_size} is out of range: it must be from {BATCH_SIZE.minimum} to {BATCH_SIZE.maximum}"
         )
-    return EtlRequest(dataset_id=dataset_id, batch_size=batch_size)
+    run_id = event.get("runId")
+    if run_id is not None and not (isinstance(run_id, str) and RUN_ID_PATTERN.fullmatch(run_id)):
+        raise InvalidEventError(f"runId {_show(run_id)} must be the 16 hex digits of an earlier run's runId")
+    return EtlRequest(dataset_id=dataset_id, batch_size=batch_size, run_id=run_id)
+
+
+@dataclass(frozen=True)
+class UnitRequest:
+    """What the coordinator sends a worker execution: one phase's units [first, last) of a run."""
+
+    phase: str
+    request: EtlRequest
+    first: int
+    last: int
+    # Load steps of the run writing at once, so that each takes its share of the write budget.
+    writers: int
+
+    def to_event(self) -> dict[str, Any]:
+        return {"phase": self.phase, "datasetId": self.request.dataset_id, "batchSize": self.request.batch_size,
+                "runId": self.request.run_id, "first": self.first, "last": self.last, "writers": self.writers}  # fmt: skip
+
+
+def parse_unit_event(event: Any) -> UnitRequest:
+    """A worker's input, as the coordinator built it; anything else is an InvalidEventError."""
+    if not isinstance(event, dict) or set(event) != {"phase", "datasetId", "batchSize", "runId", "first", "last",
+                                                       "writers"}:  # fmt: skip
+        raise InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
+    numbers = [event[name] for name in ("first", "last", "writers")]
+    if event["phase"] not in PHASES or any(isinstance(n, bool) or not isinstance(n, int) for n in numbers):
+        raise InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
+    if not 0 <= event["first"] < event["last"] or event["writers"] < 1 or event["runId"] is None:
+        raise InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
+    request = parse_event({k: event[k] for k in KNOWN_FIELDS}, default_batch_size=event["batchSize"])
+    return UnitRequest(event["phase"], request, event["first"], event["last"], event["writers"])

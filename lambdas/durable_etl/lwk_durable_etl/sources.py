@@ -23,6 +23,11 @@ FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
 class SourceObject:
     key: str
     format: str
+    size: int = 0
+    etag: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "format": self.format, "size": self.size, "etag": self.etag}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ def list_source_objects(s3: Any, bucket: str, prefix: str) -> tuple[list[SourceO
             if fmt is None:
                 ignored += not entry["Key"].endswith("/")
             else:
-                found.append(SourceObject(key=entry["Key"], format=fmt))
+                found.append(SourceObject(key=entry["Key"], format=fmt, size=entry["Size"], etag=entry["ETag"]))
     if not found:
         raise EmptyDatasetError(f"s3://{bucket}/{prefix} holds no .jsonl or .csv object to extract")
     return sorted(found, key=lambda o: o.key), ignored

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,12 +55,24 @@ class BatchWriter:
         self.close()
 
 
-def put_id_set(s3: Any, bucket: str, key: str, ids: set[str]) -> None:
-    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps(sorted(ids)).encode(), mtime=0))
+def put_json(s3: Any, bucket: str, key: str, value: Any) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, separators=(",", ":")).encode(),
+                  ContentType="application/json")  # fmt: skip
 
 
-def get_id_set(s3: Any, bucket: str, key: str) -> set[str]:
-    return set(json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read())))
+def get_json(s3: Any, bucket: str, key: str) -> Any | None:
+    """The JSON document at `key`, or None when there is none."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
+
+
+def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """Every key under `prefix`, in key order."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(entry["Key"] for page in pages for entry in page.get("Contents", []))
 
 
 def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:

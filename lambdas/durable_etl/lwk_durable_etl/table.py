@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import UnprocessedItemsError, UnprocessedKeysError
-from .schema import DATASET_ATTRIBUTE, RUN_ATTRIBUTE
+from .contract import TABLE_PARTITION_KEY, TABLE_SORT_KEY, table_partition_key
+from .schema import RUN_ATTRIBUTE
 
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem request, fixed by DynamoDB
 UNPROCESSED_ATTEMPTS = 8
@@ -22,16 +23,26 @@ def write_items(
     table: str,
     items: Sequence[dict[str, Any]],
     *,
+    items_per_second: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Put `items` (DynamoDB JSON) with BatchWriteItem, resending what DynamoDB leaves unprocessed.
+
+    With `items_per_second`, requests are paced so that this writer stays within its share of the
+    run's write budget (kit.durableEtl.writeUnitsPerSecond) instead of meeting DynamoDB's throttle.
 
     Throttled requests come back as UnprocessedItems rather than errors; they are resent with
     exponential back-off. Whatever is still unprocessed after UNPROCESSED_ATTEMPTS raises
     UnprocessedItemsError, so that the step's own retry (with a durable back-off that costs no
     Lambda time) takes over.
     """
+    started = clock()
     for start in range(0, len(items), BATCH_WRITE_LIMIT):
+        if items_per_second:
+            ahead = started + start / items_per_second - clock()
+            if ahead > 0:
+                sleep(ahead)
         requests = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
         for attempt in range(UNPROCESSED_ATTEMPTS):
             unprocessed = dynamodb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
@@ -67,7 +78,10 @@ def count_run_items(
     found: set[str] = set()
     for start in range(0, len(record_ids), BATCH_GET_LIMIT):
         chunk = record_ids[start : start + BATCH_GET_LIMIT]
-        keys = [{DATASET_ATTRIBUTE: {"S": dataset_id}, "id": {"S": record_id}} for record_id in chunk]
+        keys = [
+            {TABLE_PARTITION_KEY: {"S": table_partition_key(dataset_id, record_id)}, TABLE_SORT_KEY: {"S": record_id}}
+            for record_id in chunk
+        ]
         request: dict[str, Any] = {
             table: {
                 "Keys": keys,
