@@ -23,6 +23,10 @@ class EtlDataAccess(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         table.grant(role, "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem")
+        if table.encryption_key is not None:
+            # A table under a customer-managed key (hardened profile): DynamoDB uses it on the caller's
+            # behalf for every item written and read.
+            table.encryption_key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
         # Not bucket.grant_read/grant_put/grant_delete: those add s3:GetObject*, s3:List*,
         # s3:GetBucket*, s3:PutObject* families the function never calls. These are the calls it makes.
         work_objects = source.arn_for_objects(f"{WORK_PREFIX}*")

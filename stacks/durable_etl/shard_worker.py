@@ -63,14 +63,15 @@ class ShardWorker(Construct):
             ),
         )
         self.function = self.kit.function
-        acknowledge(
-            self.function,
-            "Serverless::Serverless-LambdaDLQ",
-            "Only the coordinator starts this function, through context.invoke, which waits for the "
-            "result: nothing is invoked asynchronously, so nothing could reach a dead-letter queue. A "
-            "failed unit goes back to the coordinator, which retries it and else fails the run (whose "
-            "input its own dead-letter queue keeps).",
-        )
+        for rule_id in ("Serverless::Serverless-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"):
+            acknowledge(
+                self.function,
+                rule_id,
+                "Only the coordinator starts this function, through context.invoke, which waits for the "
+                "result: nothing is invoked asynchronously, so nothing could reach a dead-letter queue. A "
+                "failed unit goes back to the coordinator, which retries it and else fails the run (whose "
+                "input its own dead-letter queue keeps).",
+            )
         EtlDataAccess(self, "DataAccess", role=self.kit.role, source=source, table=table)
         self.alias = self.kit.add_live_alias()
         # Its own policy: in the role's default policy the alias ARN would make the function depend on itself.
