@@ -61,9 +61,9 @@ def _environment(width: int) -> None:
 def run_pipeline(records: int, width: int) -> dict[str, Any]:
     import boto3
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+    from lwk_durable_etl import contract, handlers
     from moto import mock_aws
 
-    from lwk_durable_etl import contract, handlers
     from support.durable_runs import run_costs
     from support.etl_datasets import write_dataset
 
@@ -100,9 +100,9 @@ def run_pipeline(records: int, width: int) -> dict[str, Any]:
 def _import_seconds(statement: str, runs: int) -> float:
     # -S: no site-packages scan beyond the paths given, like Lambda's /var/task-first import path.
     program = (
-        "import sys, time; sys.path[:0] = {paths!r}; t = time.perf_counter(); {statement}; "
+        f"import sys, time; sys.path[:0] = {[str(ASSET_ROOT), *sys.path[2:]]!r}; t = time.perf_counter(); {statement}; "
         "print(time.perf_counter() - t)"
-    ).format(paths=[str(ASSET_ROOT), *sys.path[2:]], statement=statement)
+    )
     timings = [
         float(subprocess.run([sys.executable, "-S", "-c", program], check=True, capture_output=True, text=True).stdout)
         for _ in range(runs)
@@ -122,7 +122,10 @@ def main() -> None:
         sizes, width_records, widths, import_runs = [3_000], 3_000, [1, 4], 1
     else:
         sizes, width_records, widths, import_runs = (
-            arguments.records, arguments.width_records, arguments.widths, IMPORT_RUNS
+            arguments.records,
+            arguments.width_records,
+            arguments.widths,
+            IMPORT_RUNS,
         )
     handler_import = _import_seconds("import lwk_durable_etl.handlers", import_runs)
     boto3_import = _import_seconds("import boto3", import_runs)

@@ -50,7 +50,9 @@ def run_costs(runner: Any, arn: str) -> list[ExecutionCost]:
         costs.append(
             ExecutionCost(
                 arn=current,
-                operations=len({e.operation_id for e in events if e.operation_id and e.event_type != "ExecutionStarted"}),
+                operations=len(
+                    {e.operation_id for e in events if e.operation_id and e.event_type != "ExecutionStarted"}
+                ),
                 largest_result=max(sizes, default=0),
                 checkpoint_bytes=sum(sizes),
                 invocations=sum(e.event_type == "InvocationCompleted" for e in events),

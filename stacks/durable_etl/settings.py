@@ -83,7 +83,9 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
         # Parsing and the extract step's set of seen ids (about 100 MB per million records) need room.
         memory_mb=reader.integer("memoryMb", minimum=256, maximum=10240, default=1024),
         # One extract step stops after this many records, so that it ends well within 15 minutes.
-        extract_records_per_step=_bounded(reader, "extractRecordsPerStep", contract.EXTRACT_RECORDS_PER_STEP, default=250_000),
+        extract_records_per_step=_bounded(
+            reader, "extractRecordsPerStep", contract.EXTRACT_RECORDS_PER_STEP, default=250_000
+        ),
         # How long a run's staged batches and rejects stay under `_etl/` in the source bucket.
         work_retention_days=reader.integer("workRetentionDays", minimum=1, maximum=3650, default=30),
         # Source data per extract slice and per shard; a shard's gather step reads about this much.

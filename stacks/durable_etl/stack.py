@@ -12,12 +12,12 @@ from stacks.settings.common import CommonSettings
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.private_bucket import PrivateBucket
 
+from .data_access import WORK_PREFIX
 from .etl_alarms import EtlAlarms
 from .etl_schedule import EtlSchedule
-from .data_access import WORK_PREFIX
 from .etl_worker import EtlWorker
-from .shard_worker import ShardWorker
 from .settings import DurableEtlSettings
+from .shard_worker import ShardWorker
 from .target_table import TargetTable
 
 
@@ -44,7 +44,9 @@ class DurableEtlStack(cdk.Stack):
             ],
         )
         target = TargetTable(self, "Target")
-        shards = ShardWorker(self, "ShardWorker", common=common, settings=settings, source=source.bucket, table=target.table)
+        shards = ShardWorker(
+            self, "ShardWorker", common=common, settings=settings, source=source.bucket, table=target.table
+        )
         worker = EtlWorker(
             self, "Worker", common=common, settings=settings, source=source.bucket, table=target.table,
             shard_alias=shards.alias,

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from lwk_durable_etl.config import load_config
 from lwk_durable_etl.errors import ConfigurationError, UnprocessedItemsError, UnprocessedKeysError, error_class
 from lwk_durable_etl.event import parse_event
@@ -17,6 +16,7 @@ from lwk_durable_etl.off_peak import seconds_until_off_peak
 from lwk_durable_etl.schema import InvalidRecord, normalise
 from lwk_durable_etl.sources import SourceObject, list_source_objects, read_records
 from lwk_durable_etl.table import count_run_items, write_items
+
 from tests.durable_etl.conftest import Aws
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -84,7 +84,9 @@ def test_only_jsonl_and_csv_objects_are_sources_in_key_order(aws: Aws) -> None:
         aws.put(key, "")
     objects, ignored = list_source_objects(aws.s3, aws.bucket, "d/")
     assert [(o.key, o.format, o.size) for o in objects] == [
-        ("d/a.jsonl", "jsonl", 0), ("d/b.CSV", "csv", 0), ("d/sub/c.jsonl", "jsonl", 0)
+        ("d/a.jsonl", "jsonl", 0),
+        ("d/b.CSV", "csv", 0),
+        ("d/sub/c.jsonl", "jsonl", 0),
     ]
     assert all(o.etag for o in objects)  # a re-run compares sizes and ETags with its plan
     assert ignored == 1
@@ -293,9 +295,9 @@ def test_unread_keys_are_asked_again_and_persistent_throttling_is_retryable(
 
 
 def test_the_etl_refuses_exactly_what_the_strict_dynamodb_stand_in_refuses() -> None:
+    from lwk_durable_etl.dynamodb_limits import ItemLimitError, check_item
     from moto.dynamodb.exceptions import MockValidationException
 
-    from lwk_durable_etl.dynamodb_limits import ItemLimitError, check_item
     from support.aws_limits import check_dynamodb_item
 
     def nested(levels: int) -> dict[str, Any]:

@@ -8,11 +8,11 @@ import threading
 from collections import Counter
 from typing import Any
 
-import pytest
-
 import lwk_durable_etl.steps
 import lwk_durable_etl.workflow
+import pytest
 from lwk_durable_etl import contract
+
 from support.etl_datasets import write_dataset
 from tests.durable_etl.conftest import Aws
 
@@ -107,7 +107,7 @@ def test_a_unit_that_fails_twice_is_retried_alone_and_the_run_completes(
     failed_unit = next(name for name, count in invokes.items() if count > 1)
     assert invokes[failed_unit] == 3 and failed_unit.startswith("load-")
     # Every other unit of every phase ran once; every other batch was written once.
-    assert set(count for name, count in invokes.items() if name != failed_unit) == {1}
+    assert {count for name, count in invokes.items() if name != failed_unit} == {1}
     assert set(Counter(b for b in written if b[0] != 1).values()) == {1}
 
 

@@ -12,10 +12,9 @@ from aws_cdk.assertions import Match, Template
 from stacks.durable_etl import DurableEtlStack
 from stacks.durable_etl.contract import contract
 from stacks.settings import SettingsError, settings_from_context
+from support.etl_datasets import write_dataset
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.durable_etl.conftest import Aws
-from support.etl_datasets import write_dataset
-
 
 HANDLER, SHARD_HANDLER = contract.HANDLER, contract.SHARD_HANDLER
 
@@ -65,10 +64,15 @@ def test_the_function_is_durable_with_the_configured_timeout_and_retention(
             "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}},
             "Environment": {
                 "Variables": Match.object_like(
-                    {"SOURCE_BUCKET": {"Ref": Match.string_like_regexp("^SourceBucket")},
-                     "TARGET_TABLE": {"Ref": Match.string_like_regexp("^TargetTable")},
-                     "DEFAULT_BATCH_SIZE": "1000", "RATE_LIMIT_WAIT_SECONDS": "300", "OFF_PEAK_HOUR": "2",
-                     "OFF_PEAK_TIME_ZONE": "UTC", "MAP_CONCURRENCY": "4"}  # fmt: skip
+                    {
+                        "SOURCE_BUCKET": {"Ref": Match.string_like_regexp("^SourceBucket")},
+                        "TARGET_TABLE": {"Ref": Match.string_like_regexp("^TargetTable")},
+                        "DEFAULT_BATCH_SIZE": "1000",
+                        "RATE_LIMIT_WAIT_SECONDS": "300",
+                        "OFF_PEAK_HOUR": "2",
+                        "OFF_PEAK_TIME_ZONE": "UTC",
+                        "MAP_CONCURRENCY": "4",
+                    }  # fmt: skip
                 )
             },
         },
@@ -165,7 +169,9 @@ def _arn_target(resource: Any) -> tuple[str, str]:
 
 
 @BOTH
-def test_data_access_is_granted_on_the_source_bucket_and_the_target_table_only(etl: dict[str, Any], handler: str) -> None:
+def test_data_access_is_granted_on_the_source_bucket_and_the_target_table_only(
+    etl: dict[str, Any], handler: str
+) -> None:
     bucket_id = next(k for k in _ids(etl, "AWS::S3::Bucket") if k.startswith("SourceBucket"))
     table_id, _ = _one(etl, "AWS::DynamoDB::Table")
     grants: dict[tuple[str, str], set[str]] = {}
@@ -197,7 +203,7 @@ def test_data_access_is_granted_on_the_source_bucket_and_the_target_table_only(e
 def test_the_coordinator_invokes_only_the_worker_alias_and_a_worker_only_its_own(etl: dict[str, Any]) -> None:
     worker_id, worker = _function(etl, SHARD_HANDLER)
     worker_alias, _ = _of_function(etl, "AWS::Lambda::Alias", worker_id)
-    coordinator_id, coordinator = _function(etl)
+    _, coordinator = _function(etl)
     assert coordinator["Properties"]["Environment"]["Variables"]["SHARD_FUNCTION"] == {"Ref": worker_alias}
     assert "SHARD_FUNCTION" not in worker["Properties"]["Environment"]["Variables"]
     for handler in (HANDLER, SHARD_HANDLER):

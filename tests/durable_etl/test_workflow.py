@@ -10,15 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import lwk_durable_etl.steps
 import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
-
-import lwk_durable_etl.steps
 from lwk_durable_etl.config import load_config
 from lwk_durable_etl.workflow import run_etl
-from tests.durable_etl.conftest import Aws
+
 from support.etl_datasets import write_dataset
+from tests.durable_etl.conftest import Aws
 
 
 def _result(execution: Any) -> dict[str, Any]:
@@ -85,7 +85,9 @@ def test_ten_thousand_mixed_records_load_completely_with_each_step_once(aws: Aws
     assert {step.attempt for step in steps} == {1}
     # One slice and one shard: every phase runs inline, in the coordinator, as one child context.
     assert (summary["shards"], summary["units"]) == (1, 1) and execution.children == {}
-    units = {f"{phase}-000000-{what}" for phase in ("extract", "gather", "transform", "load") for what in ("done", "record")}
+    units = {
+        f"{phase}-000000-{what}" for phase in ("extract", "gather", "transform", "load") for what in ("done", "record")
+    }
     expected = {"plan", "extract-part-1", "gather", "plan-units", "off-peak-delay", "transform-unit", "load-unit",
                 "load-plan", "verify", *units}  # fmt: skip
     expected |= {f"transform-batch-00000-{b:06d}" for b in range(20)} | {f"load-batch-00000-{b:06d}" for b in range(20)}

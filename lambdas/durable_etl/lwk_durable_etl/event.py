@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .contract import BATCH_SIZE, DATASET_ID_PATTERN as _DATASET_ID
+from .contract import BATCH_SIZE
+from .contract import DATASET_ID_PATTERN as _DATASET_ID
 from .errors import InvalidEventError
 
 DATASET_ID_PATTERN = re.compile(_DATASET_ID)

@@ -159,7 +159,9 @@ def extract_part(run: Run, slice_index: int, progress: ExtractProgress, step: St
                                      part_records, part)  # fmt: skip
                     return finish(source.key, consumed, done=False)
         except run.s3.exceptions.NoSuchKey:
-            raise SourceChangedError(f"s3://{run.bucket}/{source.key} disappeared while this run extracted it") from None
+            raise SourceChangedError(
+                f"s3://{run.bucket}/{source.key} disappeared while this run extracted it"
+            ) from None
     return finish(None, 0, done=True)
 
 
@@ -206,9 +208,7 @@ def plan_units(run: Run, shards: int, unit_batches: int, step: StepContext) -> d
     put_json(run.s3, run.bucket, run.layout.units_key, [[u.shard, u.first, u.last] for u in units])
     records = sum(g["records"] for g in gathered)
     if records == 0:
-        raise EmptyDatasetError(
-            f"the objects under s3://{run.bucket}/{run.layout.source_prefix} hold no records"
-        )
+        raise EmptyDatasetError(f"the objects under s3://{run.bucket}/{run.layout.source_prefix} hold no records")
     return {"units": len(units), "records": records, "duplicates": sum(g["duplicates"] for g in gathered),
             "batches": sum(g["batches"] for g in gathered)}  # fmt: skip
 

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import UnprocessedItemsError, UnprocessedKeysError
 from .contract import TABLE_PARTITION_KEY, TABLE_SORT_KEY, table_partition_key
+from .errors import UnprocessedItemsError, UnprocessedKeysError
 from .schema import RUN_ATTRIBUTE
 
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem request, fixed by DynamoDB

@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from dataclasses import astuple
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_durable_execution_sdk_python import BatchResult, DurableContext, DurableOperationError
 from aws_durable_execution_sdk_python.config import (
@@ -64,8 +64,6 @@ from .steps import (
     verify_unit,
 )
 
-T = TypeVar("T")
-
 _backoff = create_retry_strategy(
     RetryStrategyConfig(
         max_attempts=5,
@@ -86,7 +84,7 @@ def retry_transient(error: Exception, attempts_made: int) -> RetryDecision:
 STEP_CONFIG = StepConfig(retry_strategy=retry_transient)
 
 
-def _step(context: DurableContext, name: str, body: Callable[[StepContext], T]) -> T:
+def _step[T](context: DurableContext, name: str, body: Callable[[StepContext], T]) -> T:
     try:
         return context.step(body, name=name, config=STEP_CONFIG)
     except DurableOperationError as error:
@@ -160,7 +158,9 @@ def _transform(run: Run, index: int, context: DurableContext) -> dict[str, Any]:
     unit = load_unit_step(run, "transform", index, context)
 
     def item(ctx: DurableContext, batch: int, _index: int, _all: object) -> dict[str, int]:
-        return _step(ctx, f"transform-batch-{unit.shard:05d}-{batch:06d}", partial(transform_batch, run, unit.shard, batch))
+        return _step(
+            ctx, f"transform-batch-{unit.shard:05d}-{batch:06d}", partial(transform_batch, run, unit.shard, batch)
+        )
 
     counts = _batch_map(context, "transform", list(unit.batches), item, run.config)
     return {
