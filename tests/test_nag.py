@@ -67,38 +67,20 @@ WITH_AN_ACCOUNT = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": 
 HARDENED_PROFILE = {"kit.profile": HARDENED}
 HARDENED_EVERY_OPTION_ON = {**HARDENED_PROFILE, **EVERY_OPTION_ON}
 
-# NIST findings on workload resources whose owners are fixing them (issue 12): each is a workload's
-# own decision (a DLQ for synchronously invoked functions, the table's backup plan, the state
-# machine's log group). Nothing else may be open; this set only shrinks, to empty.
-OPEN_IN_WORKLOADS: set[Finding] = {
-    ("lwk-dev-destinations/Worker/Function/Resource", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
-}
-
-
-def _open_allowed(overrides: dict[str, str]) -> set[Finding]:
-    return OPEN_IN_WORKLOADS if overrides.get("kit.profile") == HARDENED else set()
-
 
 def _acknowledgements_of(outdir: Path, overrides: dict[str, str]) -> set[Finding]:
-    try:
-        synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
-    except RuntimeError:
-        if not _open_allowed(overrides):
-            raise
+    synth_kit(outdir, nag=True, overrides=overrides)  # raises on any open finding
     report = json.loads((outdir / "validation-report.json").read_text())
-    assert _findings(report, "violations") - _open_allowed(overrides) == set()
+    assert _findings(report, "violations") == set()
     return _acknowledgements(outdir)
 
 
 def test_the_hardened_profile_runs_the_nist_pack_and_leaves_nothing_open(tmp_path: Path) -> None:
     outdir = tmp_path / "hardened"
-    try:
-        synth_kit(outdir, nag=True, overrides=HARDENED_PROFILE)
-    except RuntimeError:
-        assert OPEN_IN_WORKLOADS, "the hardened synth failed with nothing left open by the workloads"
+    synth_kit(outdir, nag=True, overrides=HARDENED_PROFILE)  # raises on any open finding
     report = json.loads((outdir / "validation-report.json").read_text())
     assert {plugin["pluginName"] for plugin in report["pluginReports"]} == set(packs_for(HARDENED))
-    assert _findings(report, "violations") - OPEN_IN_WORKLOADS == set()
+    assert _findings(report, "violations") == set()
     nist = next(p for p in report["pluginReports"] if p["pluginName"] == "NIST.800.53.R5")
     assert nist["suppressedViolations"], "the NIST pack acknowledged nothing: did it run on the kit's resources?"
     for plugin in report["pluginReports"]:
@@ -145,7 +127,7 @@ def test_every_acknowledgement_is_still_needed(
     # And nothing else appears: the acknowledgements are all that stood between the app and nag.
     unexplained = [
         (found, rule)
-        for found, rule in sorted(findings - _open_allowed(overrides))
+        for found, rule in sorted(findings)
         if not any(rule == rule_id and (found == p or found.startswith(p + "/")) for p, rule_id in acknowledged)
     ]
     assert unexplained == []
