@@ -200,10 +200,11 @@ def gather_shard(run: Run, shard: int, step: StepContext) -> dict[str, int]:
 def plan_units(run: Run, shards: int, unit_batches: int, step: StepContext) -> dict[str, int]:
     """From every shard's gather result, the transform/load units (units.json): at most
     `unit_batches` batches each, so that no unit's execution grows with the dataset."""
-    gathered = [get_json(run.s3, run.bucket, run.layout.done_key("gather", shard)) for shard in range(shards)]
-    missing = [shard for shard, result in enumerate(gathered) if result is None]
+    found = [get_json(run.s3, run.bucket, run.layout.done_key("gather", shard)) for shard in range(shards)]
+    missing = [shard for shard, result in enumerate(found) if result is None]
     if missing:
         raise VerificationError(f"shards {missing[:5]} of run {run.layout.run_id} have no gather result")
+    gathered: list[dict[str, int]] = [result for result in found if result is not None]
     units = units_for([g["batches"] for g in gathered], unit_batches=unit_batches)
     put_json(run.s3, run.bucket, run.layout.units_key, [[u.shard, u.first, u.last] for u in units])
     records = sum(g["records"] for g in gathered)

@@ -91,22 +91,22 @@ def _step[T](context: DurableContext, name: str, body: Callable[[StepContext], T
         reraise_as_etl_error(error)
 
 
-class PlainBatchResultSerDes(SerDes[BatchResult]):
+class PlainBatchResultSerDes(SerDes[BatchResult[Any]]):
     """A map's result as plain JSON: about half the size of the SDK's typed default, so that the
     counts of UNIT_BATCHES batches (or FAN_OUT_PER_EXECUTION units) checkpoint far under 256 KB."""
 
-    def serialize(self, value: BatchResult, _context: SerDesContext) -> str:
+    def serialize(self, value: BatchResult[Any], _context: SerDesContext) -> str:
         return json.dumps(value.to_dict(), separators=(",", ":"))
 
-    def deserialize(self, data: str, _context: SerDesContext) -> BatchResult:
+    def deserialize(self, data: str, _context: SerDesContext) -> BatchResult[Any]:
         return BatchResult.from_dict(json.loads(data))
 
 
-def _map_config(max_concurrency: int, *, every_item: bool = False) -> MapConfig:
+def _map_config(max_concurrency: int, *, every_item: bool = False) -> MapConfig[Any]:
     options: dict[str, Any] = {}
     if every_item:
         # A fan-out lets every unit finish (a failed unit is retried alone, the others go on).
-        options["completion_config"] = CompletionConfig.all_completed()
+        options["completion_config"] = CompletionConfig.all_completed()  # type: ignore[no-untyped-call]
     return MapConfig(
         max_concurrency=max_concurrency,
         # FLAT: an item's operations sit directly under the map, without a context operation each,
@@ -203,12 +203,14 @@ def _batch_map(
 ) -> list[dict[str, int]]:
     if not batches:
         return []
-    result = context.map(batches, item, name=f"{name}-batches", config=_map_config(config.map_concurrency))
+    result: BatchResult[dict[str, int]] = context.map(
+        batches, item, name=f"{name}-batches", config=_map_config(config.map_concurrency)
+    )
     result.throw_if_error()
     return sorted(result.get_results(), key=lambda c: c["batch"])
 
 
-def run_unit(run: Run, phase: str, index: int, writers: int, context: DurableContext) -> Any:
+def run_unit(run: Run, phase: str, index: int, writers: int, context: DurableContext) -> dict[str, int]:
     """One unit of one phase: what a worker execution runs, or the coordinator inline."""
     bodies: dict[str, Callable[[], Any]] = {
         "extract": lambda: _extract_slice(run, index, context),
@@ -263,7 +265,7 @@ def fan_out(context: DurableContext, config: EtlConfig, target: str, request: Un
 
     # Groups run one at a time, each `fan_out_width` wide: never more than that many units at once.
     width = 1 if grouped else config.fan_out_width
-    result = context.map([list(r) for r in ranges], item, name=f"{request.phase}-units",
+    result: BatchResult[dict[str, int]] = context.map([list(r) for r in ranges], item, name=f"{request.phase}-units",
                          config=_map_config(width, every_item=True))  # fmt: skip
     result.throw_if_error()
     return _sums(result.get_results())
