@@ -21,7 +21,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
-	@echo "make test    set up and run the whole test suite"
+	@echo "make test    set up, lint (ruff, mypy) and run the whole test suite"
 	@echo "make lint    ruff (lint + format check) and mypy over the Python code (settings: pyproject.toml)"
 	@echo "make bench   set up and print this machine's benchmark numbers"
 	@echo "make workload NAME=order-intake   stamp a new workload (stack, settings, Lambda, tests, docs), registered once"
@@ -63,7 +63,7 @@ synth: $(VENV)/.synth-installed node_modules/.package-lock.json
 	@echo "cdk-nag report: $(OUTDIR)/validation-report.json"
 
 # SKIP_DEPLOY_LOCAL=1 leaves out tests/deploy_local/ (it installs and runs the MiniStack emulator).
-test: $(VENV)/.dev-installed node_modules/.package-lock.json
+test: $(VENV)/.dev-installed node_modules/.package-lock.json lint
 	$(VENV_PYTHON) -m pytest $(if $(SKIP_DEPLOY_LOCAL),-m "not deploy_local")
 
 lint: $(VENV)/.dev-installed

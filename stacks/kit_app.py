@@ -38,9 +38,7 @@ def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
     return stacks
 
 
-def create_app(
-    *, outdir: str | None = None, context: Mapping[str, Any] | None = None, nag: bool = True
-) -> cdk.App:
+def create_app(*, outdir: str | None = None, context: Mapping[str, Any] | None = None, nag: bool = True) -> cdk.App:
     """The kit's app, with cdk-nag on unless `nag=False`.
 
     Under the CLI the context (cdk.json and `-c`) arrives by itself; tests pass `context`.

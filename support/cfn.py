@@ -83,7 +83,9 @@ class TemplateResolver:
         if logical_id in self.placeholders:
             return f"{logical_id}.{name}"
         if logical_id in self.refs:
-            raise KeyError(f"{logical_id} has no attribute {name!r} in this stand-in (known: {self._names(logical_id)})")
+            raise KeyError(
+                f"{logical_id} has no attribute {name!r} in this stand-in (known: {self._names(logical_id)})"
+            )
         raise Unresolved(f"{logical_id}.{name}")
 
     def _names(self, logical_id: str) -> list[str]:
@@ -234,10 +236,21 @@ def _kms_key(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
 
 def _sqs_queue(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
     sqs = d.clients["sqs"]
-    names = ("MessageRetentionPeriod", "VisibilityTimeout", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
-             "MaximumMessageSize", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled",
-             "FifoQueue", "ContentBasedDeduplication")  # fmt: skip
-    attributes = {name: str(p[name]).lower() if isinstance(p[name], bool) else str(p[name]) for name in names if name in p}
+    names = (
+        "MessageRetentionPeriod",
+        "VisibilityTimeout",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "MaximumMessageSize",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+    )
+    attributes = {
+        name: str(p[name]).lower() if isinstance(p[name], bool) else str(p[name]) for name in names if name in p
+    }
     for name in ("RedrivePolicy", "RedriveAllowPolicy"):
         if name in p:
             attributes[name] = json.dumps(p[name])
@@ -332,8 +345,15 @@ def _lambda_event_source_mapping(d: Deployment, lid: str, p: dict[str, Any]) -> 
 
 
 def _dynamodb_table(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
-    names = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes",
-             "LocalSecondaryIndexes", "StreamSpecification")  # fmt: skip
+    names = (
+        "AttributeDefinitions",
+        "KeySchema",
+        "BillingMode",
+        "ProvisionedThroughput",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "StreamSpecification",
+    )
     table = d.clients["dynamodb"].create_table(
         TableName=p.get("TableName") or _name(lid, 255), **{k: p[k] for k in names if k in p}
     )["TableDescription"]
@@ -397,7 +417,7 @@ def deploy(
         raise ValueError(f"no creator for {sorted(missing)}: pass one in `creators`")
     waiting = {lid: r for lid, r in template["Resources"].items() if r["Type"] in wanted}
     resolver = TemplateResolver(placeholders=set(template["Resources"]) - set(waiting), region=region)
-    clients = {service: boto3.client(service, region_name=region) for service in SERVICES}  # type: ignore[call-overload]
+    clients = {service: boto3.client(service, region_name=region) for service in SERVICES}
     deployment = Deployment(template=template, resolver=resolver, clients=clients)
     while waiting:
         done = []

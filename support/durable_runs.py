@@ -23,7 +23,10 @@ class ExecutionCost:
 
 def history(runner: Any, arn: str) -> list[Any]:
     """Every event of one execution, results included (the runner's own call pages at 100 events)."""
-    return runner._executor.get_execution_history(arn, include_execution_data=True, max_items=10_000_000).events
+    events: list[Any] = runner._executor.get_execution_history(
+        arn, include_execution_data=True, max_items=10_000_000
+    ).events
+    return events
 
 
 def _payloads(event: Any) -> list[str]:

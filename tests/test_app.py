@@ -13,7 +13,7 @@ TAGGED_TYPES = ("AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::SQS::Queue", "
 
 
 # These tests look at the stacks, not the code: skip bundling the Lambda assets.
-NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+NO_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}
 
 
 def _stacks(app: cdk.App) -> list[cdk.Stack]:

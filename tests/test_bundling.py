@@ -93,9 +93,13 @@ def test_asset_hashes_are_the_same_in_another_process(kit: KitAssembly, cli_synt
     # The CLI synthesized in its own process (and, on CI, with freshly pip-installed dependencies).
     for workload, stack_name in kit.stack_names.items():
         cli_template = json.loads((cli_synth / f"{stack_name}.template.json").read_text())
-        assert {k: r["Properties"]["Code"] for k, r in cli_template["Resources"].items()
-                if r["Type"] == "AWS::Lambda::Function"} == {
-            k: r["Properties"]["Code"] for k, r in kit.templates[workload]["Resources"].items()
+        assert {
+            k: r["Properties"]["Code"]
+            for k, r in cli_template["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Function"
+        } == {
+            k: r["Properties"]["Code"]
+            for k, r in kit.templates[workload]["Resources"].items()
             if r["Type"] == "AWS::Lambda::Function"
         }
 

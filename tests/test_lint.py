@@ -44,8 +44,7 @@ def _resolve_definition(definition: Any) -> str:
         return definition
     separator, parts = definition["Fn::Join"]
     return separator.join(
-        part if isinstance(part, str) else PSEUDO_PARAMETERS.get(part.get("Ref", ""), PLACEHOLDER_ARN)
-        for part in parts
+        part if isinstance(part, str) else PSEUDO_PARAMETERS.get(part.get("Ref", ""), PLACEHOLDER_ARN) for part in parts
     )
 
 

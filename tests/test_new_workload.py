@@ -48,9 +48,14 @@ def test_the_stamped_workload_is_registered_once(fork: Path) -> None:
     registry = (fork / "stacks" / "workloads.py").read_text()
     assert registry.count('Workload("fork-trial", ForkTrialStack, read_fork_trial)') == 1
     assert json.loads((fork / "cdk.json").read_text())["context"]["kit"]["forkTrial"]["batchSize"] == 10
-    for path in ("stacks/fork_trial/stack.py", "lambdas/fork_trial/lwk_fork_trial/contract.py",
-                 "lambdas/fork_trial/requirements.txt", "tests/fork_trial/test_handlers.py", "docs/fork-trial.md",
-                 "tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[fork-trial].json"):  # fmt: skip
+    for path in (
+        "stacks/fork_trial/stack.py",
+        "lambdas/fork_trial/lwk_fork_trial/contract.py",
+        "lambdas/fork_trial/requirements.txt",
+        "tests/fork_trial/test_handlers.py",
+        "docs/fork-trial.md",
+        "tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[fork-trial].json",
+    ):
         assert (fork / path).is_file(), path
 
 
@@ -65,7 +70,17 @@ def test_the_same_name_twice_or_a_bad_name_changes_nothing(fork: Path) -> None:
 
 @pytest.mark.parametrize("profile", ["default", "hardened"])
 def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path, profile: str) -> None:
-    command = ["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(tmp_path), "-c", f"kit.profile={profile}"]
+    command = [
+        "npx",
+        "--no-install",
+        "cdk",
+        "synth",
+        "--quiet",
+        "--output",
+        str(tmp_path),
+        "-c",
+        f"kit.profile={profile}",
+    ]
     result = _run(command, fork)
     report = json.loads((tmp_path / "validation-report.json").read_text())
     open_findings = [
@@ -84,18 +99,38 @@ def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path
 
 def test_the_fork_s_tests_pass(fork: Path) -> None:
     result = _run(
-        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-rA", "-p", "no:cacheprovider", "tests/fork_trial",
-         "tests/test_snapshots.py", "tests/test_workloads.py", "tests/test_docs.py", "tests/test_app.py",
-         "tests/test_shared_constructs.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "0",
+            "-q",
+            "-rA",
+            "-p",
+            "no:cacheprovider",
+            "tests/fork_trial",
+            "tests/test_snapshots.py",
+            "tests/test_workloads.py",
+            "tests/test_docs.py",
+            "tests/test_app.py",
+            "tests/test_shared_constructs.py",
+        ],
         fork,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     for test_file in ("test_handlers.py", "test_logic.py", "test_stack.py"):
         assert f"PASSED tests/fork_trial/{test_file}" in result.stdout, test_file
 
 
-def test_the_stamped_code_passes_ruff(fork: Path) -> None:
+def test_the_stamped_code_passes_ruff_and_mypy(fork: Path) -> None:
     stamped = ["stacks/fork_trial", "lambdas/fork_trial", "tests/fork_trial", "stacks/workloads.py"]
     for command in (["check"], ["format", "--check"]):
         result = _run([sys.executable, "-m", "ruff", *command, *stamped], fork)
         assert result.returncode == 0, result.stdout + result.stderr
+    # mypy over the whole fork (make lint's command), starting from this tree's cache where there is one.
+    if (REPO_ROOT / ".mypy_cache").is_dir():
+        shutil.copytree(REPO_ROOT / ".mypy_cache", fork / ".mypy_cache", dirs_exist_ok=True)
+    result = _run([sys.executable, "tools/typecheck.py"], fork, timeout=1200)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert "Success: no issues found" in result.stdout

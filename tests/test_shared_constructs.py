@@ -106,7 +106,9 @@ def _probe_app(
     stack = cdk.Stack(app, "Probe")
     common = settings_from_context({**cdk_json_context(), "kit.profile": profile}).common
     topic = AlarmTopic(stack, "Alarms", email=None)
-    queue = EncryptedQueue(stack, "Intake", alarm_topic=topic, visibility_timeout=cdk.Duration.minutes(3), **queue_options)
+    queue = EncryptedQueue(
+        stack, "Intake", alarm_topic=topic, visibility_timeout=cdk.Duration.minutes(3), **queue_options
+    )
     function = KitFunction(
         stack,
         "Worker",
@@ -140,7 +142,7 @@ def _nag_results(outdir: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str
         for violation in plugin["suppressedViolations"]
         for construct in violation["violatingConstructs"]
     }
-    acknowledged = set()
+    acknowledged: set[tuple[str, str]] = set()
     for metadata_file in outdir.glob("*.metadata.json"):
         for construct_path, entries in json.loads(metadata_file.read_text()).items():
             for entry in entries:
@@ -162,7 +164,9 @@ def test_encrypted_queue_keeps_what_fails_and_alarms(probe: Probe) -> None:
     template.resource_count_is("AWS::SQS::Queue", 2)
     queues = template.find_resources("AWS::SQS::Queue")
     (dlq_id,) = [lid for lid, q in queues.items() if "RedrivePolicy" not in q["Properties"]]
-    (key_id,) = template.find_resources("AWS::KMS::Key", {"Properties": {"Description": "Encrypts the queue Probe/Intake"}})
+    (key_id,) = template.find_resources(
+        "AWS::KMS::Key", {"Properties": {"Description": "Encrypts the queue Probe/Intake"}}
+    )
     key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
     template.has_resource_properties(
         "AWS::SQS::Queue",
@@ -216,7 +220,10 @@ def test_prefix_access_names_only_the_prefix(probe: Probe) -> None:
 PROBE_ACKNOWLEDGEMENTS = [
     ("Probe/Intake/DeadLetterQueue", "Serverless::Serverless-SQSRedrivePolicy"),
     ("Probe/Worker/Function", "Serverless::Serverless-LambdaDLQ"),
-    ("Probe/Worker/Function/SqsEventSource:ProbeIntakeQueue9698E0F9", "Serverless::Serverless-LambdaEventSourceMappingDestination"),
+    (
+        "Probe/Worker/Function/SqsEventSource:ProbeIntakeQueue9698E0F9",
+        "Serverless::Serverless-LambdaEventSourceMappingDestination",
+    ),
     ("Probe/Results/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::<StoreBucket"),
 ]
 
@@ -225,7 +232,9 @@ def test_the_shared_constructs_acknowledge_nothing_else(probe: Probe) -> None:
     # KitFunction's own acknowledgements (runtime, X-Ray) are tested with the kit's stacks.
     kit_function = {"AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"}
     shared = {
-        (p, r) for p, r in probe.acknowledged if any(p == path for path, _ in PROBE_ACKNOWLEDGEMENTS) and r not in kit_function
+        (p, r)
+        for p, r in probe.acknowledged
+        if any(p == path for path, _ in PROBE_ACKNOWLEDGEMENTS) and r not in kit_function
     }
     assert len(shared) == len(PROBE_ACKNOWLEDGEMENTS)
     for path, rule in PROBE_ACKNOWLEDGEMENTS:
@@ -233,7 +242,11 @@ def test_the_shared_constructs_acknowledge_nothing_else(probe: Probe) -> None:
         assert (f"{path}/Resource", rule_id) in probe.suppressed
 
 
-@pytest.mark.parametrize(("path", "rule"), PROBE_ACKNOWLEDGEMENTS, ids=["dead-letter-queue", "function-dlq", "event-source-destination", "prefix-access"])
+@pytest.mark.parametrize(
+    ("path", "rule"),
+    PROBE_ACKNOWLEDGEMENTS,
+    ids=["dead-letter-queue", "function-dlq", "event-source-destination", "prefix-access"],
+)
 def test_each_acknowledgement_still_suppresses_a_finding(probe: Probe, tmp_path: Path, path: str, rule: str) -> None:
     (rule_id,) = [r for p, r in probe.acknowledged if p == path and r.startswith(rule)]
     app, _ = _probe_app(tmp_path, drop=f"{path}|{rule_id}")

@@ -10,6 +10,7 @@ from stacks.workloads import KEYS
 from tests.conftest import KitAssembly
 from tests.snapshot_normaliser import normalise
 
+
 @pytest.fixture
 def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)

@@ -139,17 +139,28 @@ def _queue_template(response_types: list[str]) -> dict[str, Any]:
             "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {}},
             "Queue": {
                 "Type": "AWS::SQS::Queue",
-                "Properties": {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
-                                                 "maxReceiveCount": 2}},
-            },  # fmt: skip
+                "Properties": {
+                    "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}, "maxReceiveCount": 2}
+                },
+            },
             "Role": role,
-            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]},
-                   "Handler": "lwk_probe.handlers.handler", "Runtime": "python3.13"}},  # fmt: skip
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Handler": "lwk_probe.handlers.handler",
+                    "Runtime": "python3.13",
+                },
+            },
             "Mapping": {
                 "Type": "AWS::Lambda::EventSourceMapping",
-                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
-                               "BatchSize": 3, "FunctionResponseTypes": response_types},
-            },  # fmt: skip
+                "Properties": {
+                    "FunctionName": {"Ref": "Fn"},
+                    "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
+                    "BatchSize": 3,
+                    "FunctionResponseTypes": response_types,
+                },
+            },
         }
     }
 
@@ -157,10 +168,13 @@ def _queue_template(response_types: list[str]) -> dict[str, Any]:
 def _depths(deployment: cfn.Deployment) -> tuple[int, int]:
     sqs = deployment.clients["sqs"]
     return tuple(  # type: ignore[return-value]
-        int(sqs.get_queue_attributes(QueueUrl=deployment.ref(q), AttributeNames=["ApproximateNumberOfMessages"])[
-            "Attributes"]["ApproximateNumberOfMessages"])
+        int(
+            sqs.get_queue_attributes(QueueUrl=deployment.ref(q), AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
         for q in ("Queue", "Dlq")
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(

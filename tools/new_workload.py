@@ -122,7 +122,11 @@ def tidy(paths: list[Path]) -> None:
     python = [str(p) for p in paths if p.suffix == ".py"]
     for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
         result = subprocess.run(
-            [sys.executable, "-m", "ruff", *command, *python], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+            [sys.executable, "-m", "ruff", *command, *python],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise ScaffoldError(f"ruff {command[0]} failed on the stamped files:\n{result.stdout}{result.stderr}")
@@ -131,10 +135,25 @@ def tidy(paths: list[Path]) -> None:
 def write_snapshot(key: str) -> None:
     """The new stack's snapshot, through the suite's own snapshot test (the others stay untouched)."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "tests/test_snapshots.py",
-         "-k", f"test_stack_matches_snapshot and {key}", "--snapshot-update"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "0",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_snapshots.py",
+            "-k",
+            f"test_stack_matches_snapshot and {key}",
+            "--snapshot-update",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise ScaffoldError(f"writing the snapshot failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
@@ -162,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     print("  stacks/workloads.py (registered), cdk.json (kit." + spelled["__camel__"] + ")")
     if not args.no_snapshot:
         print(f"  tests/__snapshots__/test_snapshots/test_stack_matches_snapshot[{args.name}].json")
-    print(f"Next: `make synth` and `make test`, then replace lambdas/{spelled['__snake__']}/"
-          f"lwk_{spelled['__snake__']}/logic.py with your own. See docs/{args.name}.md.")  # fmt: skip
+    print(
+        f"Next: `make synth` and `make test`, then replace lambdas/{spelled['__snake__']}/"
+        f"lwk_{spelled['__snake__']}/logic.py with your own. See docs/{args.name}.md."
+    )
     return 0
 
 

@@ -42,8 +42,14 @@ class PrefixAccess(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         if not re.fullmatch(PREFIX_PATTERN, prefix):
-            raise ValueError(f"prefix {prefix!r} is not one or more path segments each ending in '/' ({PREFIX_PATTERN})")
-        actions = [*(READ_ACTIONS if read else ()), *(WRITE_ACTIONS if write else ()), *(DELETE_ACTIONS if delete else ())]
+            raise ValueError(
+                f"prefix {prefix!r} is not one or more path segments each ending in '/' ({PREFIX_PATTERN})"
+            )
+        actions = [
+            *(READ_ACTIONS if read else ()),
+            *(WRITE_ACTIONS if write else ()),
+            *(DELETE_ACTIONS if delete else ()),
+        ]
         if not actions:
             raise ValueError("PrefixAccess grants nothing: ask for read, write and/or delete")
         statements = [iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")])]

@@ -45,13 +45,13 @@ class PrivateBucket(Construct):
             if self.key
             else {"encryption": s3.BucketEncryption.S3_MANAGED}
         )
-        common = dict(
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        common: dict[str, Any] = {
+            "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
             **encryption,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=removal_policy,
-        )
+            "enforce_ssl": True,
+            "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            "removal_policy": removal_policy,
+        }
         access_log_rule = s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))
         self.access_logs = s3.Bucket(
             self,

@@ -192,7 +192,8 @@ def test_pacing_keeps_one_writer_within_its_share_of_the_write_budget(aws: Aws) 
 
 
 def test_checkpointed_error_types_map_back_to_the_etl_classes_only() -> None:
-    assert error_class("lwk_durable_etl.errors.VerificationError").__name__ == "VerificationError"
+    verification = error_class("lwk_durable_etl.errors.VerificationError")
+    assert verification is not None and verification.__name__ == "VerificationError"
     assert error_class("aws_durable_execution_sdk_python.exceptions.StepError") is None
     assert error_class(None) is None
 

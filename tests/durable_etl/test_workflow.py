@@ -29,7 +29,7 @@ def _result(execution: Any) -> dict[str, Any]:
 def _step_result(execution: Any, name: str) -> Any:
     """A step's checkpointed result, decoded with the SDK's own default serializer."""
     (step,) = [step for step in execution.steps() if step.name == name]
-    return EXTENDED_TYPES_SERDES.deserialize(step.result)
+    return EXTENDED_TYPES_SERDES.deserialize(step.result)  # type: ignore[call-arg]  # its context is optional
 
 
 def _step_result_raw(execution: Any, name: str) -> str:
@@ -201,8 +201,8 @@ def test_a_load_step_that_fails_first_is_retried_without_duplicates_or_gaps(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = write_dataset(aws.s3, aws.bucket, "flaky", records=1_000, objects=2)
-    real_write_items = lwk_durable_etl.steps.write_items
-    failed = []
+    real_write_items = lwk_durable_etl.steps.write_items  # type: ignore[attr-defined]  # patched where steps calls it
+    failed: list[int] = []
 
     def write_half_then_fail(dynamodb: Any, table: str, items: list[dict[str, Any]], **kwargs: Any) -> int:
         # Batch 1's first attempt writes half its items, then the connection drops.
@@ -229,7 +229,7 @@ def test_verify_fails_the_execution_when_a_row_is_missing(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_dataset(aws.s3, aws.bucket, "lossy", records=300, objects=1)
-    real_write_items = lwk_durable_etl.steps.write_items
+    real_write_items = lwk_durable_etl.steps.write_items  # type: ignore[attr-defined]  # patched where steps calls it
 
     def drop_last(dynamodb: Any, table: str, items: list[dict[str, Any]], **kwargs: Any) -> int:
         return real_write_items(dynamodb, table, items[:-1], **kwargs) + 1

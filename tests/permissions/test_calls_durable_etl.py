@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from support.etl_datasets import write_dataset
 from support.iam.recorder import AwsCallRecorder, function_environments
 from tests.durable_etl import conftest as workload
-from support.etl_datasets import write_dataset
 from tests.permissions.handler_calls import prove_calls_allowed
 
 # The workload's own fixtures, used here as its tests use them.

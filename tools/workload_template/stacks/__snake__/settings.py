@@ -43,5 +43,7 @@ def read___snake__(reader: SettingsReader, common: CommonSettings) -> __Pascal__
         timeout_seconds=reader.integer("timeoutSeconds", minimum=1, maximum=900, default=30),
     )
     if settings.batch_size > 10 and settings.max_batching_window_seconds == 0:
-        raise reader.fail("batchSize", settings.batch_size, "more than 10 unless maxBatchingWindowSeconds is at least 1")
+        raise reader.fail(
+            "batchSize", settings.batch_size, "more than 10 unless maxBatchingWindowSeconds is at least 1"
+        )
     return settings

@@ -42,9 +42,7 @@ class __Pascal__Stack(cdk.Stack):
             max_receive_count=settings.max_receive_count,
         )
         results = PrivateBucket(self, "Results")
-        worker = __Pascal__Worker(
-            self, "Worker", common=common, settings=settings, queue=intake, bucket=results.bucket
-        )
+        worker = __Pascal__Worker(self, "Worker", common=common, settings=settings, queue=intake, bucket=results.bucket)
         cdk.CfnOutput(self, "IntakeQueueUrl", value=intake.queue.queue_url)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=intake.dead_letter_queue.queue_url)
         cdk.CfnOutput(self, "ResultsBucketName", value=results.bucket.bucket_name)

@@ -60,4 +60,6 @@ class __Pascal__Worker(Construct):
             else None,
             max_concurrency=settings.max_concurrency,
         )
-        PrefixAccess(self, "Results", bucket=bucket, prefix=settings.results_prefix, role=self.function.role, write=True)
+        PrefixAccess(
+            self, "Results", bucket=bucket, prefix=settings.results_prefix, role=self.function.role, write=True
+        )

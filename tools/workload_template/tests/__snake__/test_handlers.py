@@ -45,8 +45,10 @@ def test_each_item_is_stored_under_the_results_prefix(deployment: Deployment) ->
     _send(deployment, '{"id": "a-1", "total": 3}', '{"id": "b-2", "total": 4}')
     result = SqsPoller(deployment, "__key__").poll()
     assert (result.deleted, result.retried, result.handler_errors) == (2, 0, [])
-    assert _objects(deployment) == {f"{prefix}a-1.json": {"id": "a-1", "total": 3},
-                                    f"{prefix}b-2.json": {"id": "b-2", "total": 4}}  # fmt: skip
+    assert _objects(deployment) == {
+        f"{prefix}a-1.json": {"id": "a-1", "total": 3},
+        f"{prefix}b-2.json": {"id": "b-2", "total": 4},
+    }
 
 
 def test_a_bad_message_is_retried_alone_then_kept_whole_in_the_dead_letter_queue(

@@ -27,9 +27,11 @@ def test_the_function_reads_the_queue_in_batches_and_reports_partial_failures(ki
     )
     template.has_resource_properties(
         "AWS::SQS::Queue",
-        {"RedrivePolicy": Match.object_like({"maxReceiveCount": settings.max_receive_count}),
-         "VisibilityTimeout": 6 * settings.timeout_seconds},
-    )  # fmt: skip
+        {
+            "RedrivePolicy": Match.object_like({"maxReceiveCount": settings.max_receive_count}),
+            "VisibilityTimeout": 6 * settings.timeout_seconds,
+        },
+    )
 
 
 def test_the_function_gets_the_contract_s_environment(kit: KitAssembly) -> None:

@@ -34,8 +34,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise
         key = logic.result_key(config.results_prefix, item)
         size = aws.put_result(config.results_bucket, key, logic.render(item))
-        logger.info("item stored", extra={"message_id": record.message_id, "item_id": item.item_id, "key": key,
-                                          "bytes": size})  # fmt: skip
+        logger.info(
+            "item stored", extra={"message_id": record.message_id, "item_id": item.item_id, "key": key, "bytes": size}
+        )
 
     # Every failure goes into the response, even when the whole batch fails (no exception to Lambda).
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
