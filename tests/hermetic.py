@@ -19,8 +19,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-# The shell settings that change what AWS SDKs, the CDK CLI, CDK apps or Powertools do.
-SHELL_SETTINGS = ("AWS_", "CDK_", "POWERTOOLS_")
+# The shell settings that change what AWS SDKs, the CDK CLI, CDK apps, Powertools or the kit itself
+# (LWK_BUNDLING_ARCH picks the bundled wheels' platform) do.
+SHELL_SETTINGS = ("AWS_", "CDK_", "POWERTOOLS_", "LWK_")
 # Nothing to read from `~/.aws`, no instance metadata to ask: no credentials at all.
 NO_AWS = {
     "AWS_CONFIG_FILE": os.devnull,

@@ -56,7 +56,7 @@ class MonthlySchedule(Construct):
             "Serverless::Serverless-EventBusDLQ",
             "The event is a constant '{}' that only says 'run now': a queued copy would hold nothing to "
             "replay. A start that fails after EventBridge's retries raises the FailedStarts alarm, and "
-            "the fix is one start-execution (README, Log export).",
+            "the fix is one start-execution (docs/log-export.md).",
         )
         self.failed_starts_alarm = cloudwatch.Alarm(
             self,
