@@ -145,15 +145,22 @@ def _record(state: Path, phase: str, run: CdkRun) -> None:
         print(f"{phase}: {stack} {seconds:.1f} s")
 
 
-def stop_leftover(emulator_name: str) -> None:
-    """Stop an emulator a previous run left running (after a crash, or a deploy never destroyed)."""
+def _stop_recorded(emulator_name: str) -> Running | None:
+    """Stop the emulator this state folder records as running, forget it, and return what it was."""
     state = state_dir(emulator_name)
     running = load_running(state)
     if running is None:
-        return
+        return None
     emulator(running.emulator).stop(running)
     (state / "emulator.json").unlink(missing_ok=True)
-    print(f"Stopped the {running.emulator} a previous run left on port {running.port}.")
+    return running
+
+
+def stop_leftover(emulator_name: str) -> None:
+    """Stop an emulator a previous run left running (after a crash, or a deploy never destroyed)."""
+    running = _stop_recorded(emulator_name)
+    if running is not None:
+        print(f"Stopped the {running.emulator} a previous run left on port {running.port}.")
 
 
 def deploy(emulator_name: str, context: Sequence[str], stop_with: int | None = None) -> Running:
@@ -251,13 +258,9 @@ def destroy_stacks(emulator_name: str) -> CdkRun:
 
 
 def stop(emulator_name: str) -> None:
-    state = state_dir(emulator_name)
-    running = load_running(state)
-    if running is None:
-        return
-    emulator(running.emulator).stop(running)
-    (state / "emulator.json").unlink(missing_ok=True)
-    print(f"Stopped {running.emulator}; port {running.port} is free again.")
+    running = _stop_recorded(emulator_name)
+    if running is not None:
+        print(f"Stopped {running.emulator}; port {running.port} is free again.")
 
 
 def account_id(env: dict[str, str]) -> str:
