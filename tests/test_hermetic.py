@@ -134,6 +134,6 @@ def test_the_suites_cli_synth_ignores_the_shell_and_its_cli_cache(
     assert templates == _templates(cli_synth)
     # (Every template lists all regions in a condition, so look for the region inside ARNs.)
     assert not any(CACHED_ACCOUNT in text or f":{SHELL_REGION}:" in text for text in templates.values())
-    # The CLI kept its caches in the suite's CDK home and wrote nothing into the user's.
-    assert (cdk_home / "cache").is_dir()
+    # The CLI wrote nothing into the user's CDK home. (Whether it writes caches of its own, such as
+    # notices, depends on the network: CI had none, so the suite's home may stay empty.)
     assert sorted(p.name for p in users_cdk_home.rglob("*")) == ["accounts_partitions.json", "cache"]
