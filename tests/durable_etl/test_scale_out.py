@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -81,6 +82,50 @@ def test_a_dataset_past_the_old_cap_fans_out_and_every_execution_stays_small(
     # (about 100 KB at the real 1,000, under the 256 KB a checkpointed result may hold).
     assert max(cost.largest_result for cost in execution.costs) < 100 * 100
     assert any("-to-" in (e.name or "") for e in execution.events if e.event_type == "ChainedInvokeStarted")
+
+
+def test_group_executions_nest_and_units_never_run_wider_than_the_fan_out_width(
+    aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two invokes per execution and phase: a phase of 8+ units needs groups of groups. Width 3 is
+    # shared out down the tree, so at most 3 unit executions may be running at any moment.
+    monkeypatch.setenv("SHARD_KILOBYTES", SMALL_SHARDS)
+    monkeypatch.setenv("FAN_OUT_WIDTH", "3")
+    monkeypatch.setattr(contract, "UNIT_BATCHES", 4)
+    monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", 2)
+    dataset = write_dataset(aws.s3, aws.bucket, "tree", records=400, objects=4)
+    running, most, lock = [0], [0], threading.Lock()
+    real_run_unit = lwk_durable_etl.workflow.run_unit
+
+    def run_unit(*args: Any) -> dict[str, int]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.3)  # long enough for units that may overlap to overlap
+            return real_run_unit(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(lwk_durable_etl.workflow, "run_unit", run_unit)
+    execution = run_execution({"datasetId": "tree", "batchSize": 10})
+    summary = _summary(execution)
+
+    assert summary["units"] >= 8 and set(aws.ids("tree")) == dataset.valid_ids
+    # Every execution, coordinator and groups alike, invoked at most two children per phase.
+    for events in [execution.events, *execution.children.values()]:
+        started = Counter((e.name or "").split("-")[0] for e in events if e.event_type == "ChainedInvokeStarted")
+        assert max(started.values(), default=0) <= 2
+    # Groups of groups: a group execution that itself started groups.
+    assert any(
+        "-to-" in (e.name or "")
+        for events in execution.children.values()
+        for e in events
+        if e.event_type == "ChainedInvokeStarted"
+    )
+    # The width held across the tree, and was used (units did run side by side).
+    assert 2 <= most[0] <= 3
 
 
 def test_a_unit_that_fails_twice_is_retried_alone_and_the_run_completes(

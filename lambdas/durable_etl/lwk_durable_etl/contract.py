@@ -56,9 +56,11 @@ WRITE_UNITS_PER_SECOND = Bound("WRITE_UNITS_PER_SECOND", 25, 40_000)
 # Batches per transform or load unit: one step each in one child execution, so that no execution
 # nears the 3,000 operations one durable execution may hold, whatever the dataset's size.
 UNIT_BATCHES = 1000
-# Child invocations one execution makes per phase before it hands ranges to group executions:
-# four phases x 128 items x up to 5 operations each (3 attempts, 2 back-off waits) < 3,000.
-FAN_OUT_PER_EXECUTION = 128
+# Child invocations one execution makes per phase: a phase of more units is cut into this many
+# ranges, each a group execution that does the same (a tree of groups). Small, so that the
+# coordinator's operations and largest result stay flat as the dataset grows (4 phases x 16 items x
+# up to 5 operations each: 3 attempts, 2 back-off waits); a group costs one execution per 16 units.
+FAN_OUT_PER_EXECUTION = 16
 # A unit whose child execution fails for a reason that may pass is invoked again, alone.
 UNIT_ATTEMPTS = 3
 

@@ -60,6 +60,9 @@ def parse_event(event: Any, *, default_batch_size: int) -> EtlRequest:
     return EtlRequest(dataset_id=dataset_id, batch_size=batch_size, run_id=run_id)
 
 
+UNIT_EVENT_FIELDS = {"phase", "datasetId", "batchSize", "runId", "first", "last", "writers", "width"}
+
+
 @dataclass(frozen=True)
 class UnitRequest:
     """What the coordinator sends a worker execution: one phase's units [first, last) of a run."""
@@ -70,21 +73,24 @@ class UnitRequest:
     last: int
     # Load steps of the run writing at once, so that each takes its share of the write budget.
     writers: int
+    # Unit executions this range may run at once: its share of the run's fanOutWidth.
+    width: int
 
     def to_event(self) -> dict[str, Any]:
         return {"phase": self.phase, "datasetId": self.request.dataset_id, "batchSize": self.request.batch_size,
-                "runId": self.request.run_id, "first": self.first, "last": self.last, "writers": self.writers}  # fmt: skip
+                "runId": self.request.run_id, "first": self.first, "last": self.last, "writers": self.writers,
+                "width": self.width}  # fmt: skip
 
 
 def parse_unit_event(event: Any) -> UnitRequest:
     """A worker's input, as the coordinator built it; anything else is an InvalidEventError."""
-    if not isinstance(event, dict) or set(event) != {"phase", "datasetId", "batchSize", "runId", "first", "last",
-                                                       "writers"}:  # fmt: skip
-        raise InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
-    numbers = [event[name] for name in ("first", "last", "writers")]
+    refusal = InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
+    if not isinstance(event, dict) or set(event) != UNIT_EVENT_FIELDS:
+        raise refusal
+    numbers = [event[name] for name in ("first", "last", "writers", "width")]
     if event["phase"] not in PHASES or any(isinstance(n, bool) or not isinstance(n, int) for n in numbers):
-        raise InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
-    if not 0 <= event["first"] < event["last"] or event["writers"] < 1 or event["runId"] is None:
-        raise InvalidEventError(f"a worker event is built by the coordinator; this is not one: {_show(event)}")
+        raise refusal
+    if not 0 <= event["first"] < event["last"] or min(event["writers"], event["width"]) < 1 or event["runId"] is None:
+        raise refusal
     request = parse_event({k: event[k] for k in KNOWN_FIELDS}, default_batch_size=event["batchSize"])
-    return UnitRequest(event["phase"], request, event["first"], event["last"], event["writers"])
+    return UnitRequest(event["phase"], request, event["first"], event["last"], event["writers"], event["width"])

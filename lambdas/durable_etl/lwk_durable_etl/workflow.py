@@ -229,8 +229,8 @@ def run_unit(run: Run, phase: str, index: int, writers: int, context: DurableCon
 
 class FanOut:
     """Runs a phase's units: inline when there is one and the run is small, else as child executions
-    of the worker, `fan_out_width` at a time, handing ranges to group executions past
-    FAN_OUT_PER_EXECUTION so that no execution's operations grow with the dataset."""
+    of the worker, `fan_out_width` at a time, through a tree of group executions past
+    FAN_OUT_PER_EXECUTION units so that no execution's operations grow with the dataset."""
 
     def __init__(self, context: DurableContext, run: Run, *, inline: bool) -> None:
         self.context, self.run, self.inline = context, run, inline
@@ -243,30 +243,38 @@ class FanOut:
         target = self.run.config.shard_function
         if target is None:
             raise ConfigurationError(f"environment variable {contract.SHARD_FUNCTION} is not set")
-        return fan_out(self.context, self.run.config, target, UnitRequest(phase, self.run.request, 0, count, writers))
+        width = self.run.config.fan_out_width
+        return fan_out(self.context, target, UnitRequest(phase, self.run.request, 0, count, writers, width))
 
 
-def fan_out(context: DurableContext, config: EtlConfig, target: str, request: UnitRequest) -> dict[str, int]:
-    """Invoke the worker for every unit of `request`'s range (or for sub-ranges, past
-    FAN_OUT_PER_EXECUTION) and sum their counts. A unit that fails for a reason that may pass is
-    invoked again, alone, up to UNIT_ATTEMPTS times; every other unit goes on meanwhile."""
+def fan_out(context: DurableContext, target: str, request: UnitRequest) -> dict[str, int]:
+    """Invoke the worker for every unit of `request`'s range and sum their counts. A range of more
+    than FAN_OUT_PER_EXECUTION units is cut into that many sub-ranges instead, each a group
+    execution that does the same with its share of the width: every execution invokes at most
+    FAN_OUT_PER_EXECUTION children per phase, and at most `request.width` units run at once below it.
+
+    A unit that fails for a reason that may pass is invoked again, alone, up to UNIT_ATTEMPTS times;
+    every other unit goes on meanwhile."""
     grouped = request.last - request.first > contract.FAN_OUT_PER_EXECUTION
     ranges = (
         split_range(request.first, request.last, contract.FAN_OUT_PER_EXECUTION)
         if grouped
         else [(index, index + 1) for index in range(request.first, request.last)]
     )
+    # The width is shared out: the groups running at once take `request.width` units between them
+    # (the first `spare` groups one more than the rest), so no level of the tree runs wider.
+    at_once = min(len(ranges), request.width)
+    share, spare = divmod(request.width, at_once)
 
-    def item(ctx: DurableContext, bounds: list[int], _index: int, _all: object) -> dict[str, int]:
+    def item(ctx: DurableContext, bounds: list[int], index: int, _all: object) -> dict[str, int]:
         first, last = bounds
         name = f"{request.phase}-{first:06d}" + (f"-to-{last - 1:06d}" if last - first > 1 else "")
-        unit = UnitRequest(request.phase, request.request, first, last, request.writers)
+        width = share + (1 if index < spare else 0)
+        unit = UnitRequest(request.phase, request.request, first, last, request.writers, width)
         return _invoke_with_retries(ctx, target, unit.to_event(), name)
 
-    # Groups run one at a time, each `fan_out_width` wide: never more than that many units at once.
-    width = 1 if grouped else config.fan_out_width
     result: BatchResult[dict[str, int]] = context.map([list(r) for r in ranges], item, name=f"{request.phase}-units",
-                         config=_map_config(width, every_item=True))  # fmt: skip
+                         config=_map_config(at_once, every_item=True))  # fmt: skip
     result.throw_if_error()
     return _sums(result.get_results())
 
@@ -363,7 +371,7 @@ def run_worker(event: Any, context: DurableContext, config: EtlConfig) -> dict[s
         own_arn = context.lambda_context.invoked_function_arn if context.lambda_context else None
         if not own_arn:
             raise ConfigurationError("a group execution needs its own function ARN to invoke its units")
-        return fan_out(context, config, own_arn, unit)
+        return fan_out(context, own_arn, unit)
     except DurableOperationError as error:
         reraise_as_etl_error(error)
 
