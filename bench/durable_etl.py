@@ -4,9 +4,9 @@
    invalid), one run through the SDK's local runner against moto S3 + DynamoDB in this process,
    with 1 MB shards so that the run fans out over more shards as it grows: the number of
    executions, and per execution the operations held, the largest checkpointed result and all
-   checkpointed bytes (coordinator and children apart). A unit's cost must stay flat; the
-   coordinator's grows by a few operations per unit until FAN_OUT_PER_EXECUTION, where group
-   executions take over.
+   checkpointed bytes (coordinator and children apart), and the checkpointed bytes of all executions
+   together (what durable functions bill as data written). Every execution's cost must stay flat:
+   past FAN_OUT_PER_EXECUTION units a phase, group executions take the units over.
 2. records/s at fan-out widths 1, 4 and 16 for one size (default 10^5 records).
 3. The cold import time of the handler module against `import boto3`, each in a fresh interpreter.
 
@@ -59,6 +59,7 @@ def _environment(width: int) -> None:
 
 
 def run_pipeline(records: int, width: int) -> dict[str, Any]:
+    _environment(width)  # first: the handlers' logger takes its level when they are imported
     import boto3
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
     from lwk_durable_etl import contract, handlers
@@ -67,7 +68,6 @@ def run_pipeline(records: int, width: int) -> dict[str, Any]:
     from support.durable_runs import run_costs
     from support.etl_datasets import write_dataset
 
-    _environment(width)
     with mock_aws():
         s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
@@ -134,7 +134,7 @@ def main() -> None:
 
     print("\nper execution, as the dataset grows (1 MB shards, width 4):")
     print("records     shards units executions | coordinator: ops, largest result, checkpointed"
-          " | children (max): ops, largest result, checkpointed")  # fmt: skip
+          " | children (max): ops, largest result, checkpointed | all executions: checkpointed")  # fmt: skip
     for records in sizes:
         n = run_pipeline(records, width=4)
         c, kids, s = n["coordinator"], n["children"], n["summary"]
@@ -142,7 +142,8 @@ def main() -> None:
                 max((k.checkpoint_bytes for k in kids), default=0))  # fmt: skip
         print(f"{records:>9,} {s['shards']:>8} {s['units']:>5} {len(kids) + 1:>10} | {c.operations:>5} ops, "
               f"{c.largest_result:>7,} B, {c.checkpoint_bytes:>9,} B | {most[0]:>5} ops, {most[1]:>7,} B, "
-              f"{most[2]:>9,} B   ({n['seconds']:.1f} s)")  # fmt: skip
+              f"{most[2]:>9,} B | {c.checkpoint_bytes + sum(k.checkpoint_bytes for k in kids):>11,} B"
+              f"   ({n['seconds']:.1f} s)")  # fmt: skip
 
     print(f"\nthroughput at {width_records:,} records by fan-out width (moto in one process: a floor):")
     for width in widths:
