@@ -31,7 +31,8 @@ class ShardWorker(Construct):
     Its executions are started only by the coordinator's `context.invoke` (synchronously, through
     the `live` alias), so it has no dead-letter queue: a failed unit is reported to the coordinator,
     which retries it alone. Grants the ETL's data access, and invoking its own alias: a group
-    execution (a run with more than FAN_OUT_PER_EXECUTION units in a phase) starts its units there.
+    execution (a range of more than FAN_OUT_PER_EXECUTION units of a phase) starts its units, or
+    groups of its own, there.
     """
 
     def __init__(
