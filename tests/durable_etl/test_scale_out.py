@@ -156,6 +156,36 @@ def test_a_unit_that_fails_twice_is_retried_alone_and_the_run_completes(
     assert set(Counter(b for b in written if b[0] != 1).values()) == {1}
 
 
+def test_a_unit_below_a_group_gets_its_attempts_once_not_once_per_level(
+    aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Groups of groups (two children per execution); one shard's load never succeeds.
+    monkeypatch.setenv("SHARD_KILOBYTES", SMALL_SHARDS)
+    monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", 2)
+    write_dataset(aws.s3, aws.bucket, "stuck", records=600, objects=3)
+
+    def always(shard: int, batch: int) -> None:
+        if shard == 1:
+            raise ConnectionError("injected: shard 1 cannot reach DynamoDB today")
+
+    _written_batches(monkeypatch, always)
+    execution = run_execution({"datasetId": "stuck", "batchSize": 50})
+
+    assert execution.result.status.value == "FAILED"
+    # Every invoke of the run, the coordinator's and every group's, by the name of its first attempt.
+    invokes = Counter(
+        (e.name or "").split("-attempt-")[0]
+        for events in [execution.events, *execution.children.values()]
+        for e in events
+        if e.event_type == "ChainedInvokeStarted"
+    )
+    groups = [name for name in invokes if "-to-" in name]
+    units = {name: count for name, count in invokes.items() if "-to-" not in name}
+    assert groups and all(invokes[name] == 1 for name in groups)
+    # The failing shard's load unit: its UNIT_ATTEMPTS, however many groups lie above it.
+    assert [count for name, count in units.items() if count > 1] == [contract.UNIT_ATTEMPTS]
+
+
 def test_a_re_run_resumes_the_run_without_reloading_finished_units(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

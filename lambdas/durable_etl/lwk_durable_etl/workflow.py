@@ -271,7 +271,10 @@ def fan_out(context: DurableContext, target: str, request: UnitRequest) -> dict[
         name = f"{request.phase}-{first:06d}" + (f"-to-{last - 1:06d}" if last - first > 1 else "")
         width = share + (1 if index < spare else 0)
         unit = UnitRequest(request.phase, request.request, first, last, request.writers, width)
-        return _invoke_with_retries(ctx, target, unit.to_event(), name)
+        # A group fails only when one of its units has used up its attempts: invoking the group
+        # again would multiply a unit's attempts by UNIT_ATTEMPTS at every level of the tree.
+        attempts = contract.UNIT_ATTEMPTS if last - first == 1 else 1
+        return _invoke_with_retries(ctx, target, unit.to_event(), name, attempts)
 
     result: BatchResult[dict[str, int]] = context.map([list(r) for r in ranges], item, name=f"{request.phase}-units",
                          config=_map_config(at_once, every_item=True))  # fmt: skip
@@ -279,13 +282,15 @@ def fan_out(context: DurableContext, target: str, request: UnitRequest) -> dict[
     return _sums(result.get_results())
 
 
-def _invoke_with_retries(ctx: DurableContext, target: str, payload: dict[str, Any], name: str) -> dict[str, int]:
-    for attempt in range(1, contract.UNIT_ATTEMPTS + 1):
+def _invoke_with_retries(
+    ctx: DurableContext, target: str, payload: dict[str, Any], name: str, attempts: int
+) -> dict[str, int]:
+    for attempt in range(1, attempts + 1):
         try:
             return ctx.invoke(target, payload, name=name if attempt == 1 else f"{name}-attempt-{attempt}")
         except DurableOperationError as error:
             cls = error_class(getattr(error, "error_type", None))
-            if (cls is not None and not cls.retryable) or attempt == contract.UNIT_ATTEMPTS:
+            if (cls is not None and not cls.retryable) or attempt == attempts:
                 reraise_as_etl_error(error)
             # A durable wait: the coordinator is suspended, not billed, while the unit cools off.
             ctx.wait(Duration.from_seconds(30 * 2 ** (attempt - 1)), name=f"{name}-backoff-{attempt}")
