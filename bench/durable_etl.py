@@ -10,7 +10,8 @@
 2. records/s at fan-out widths 1, 4 and 16 for one size (default 10^5 records).
 3. The cold import time of the handler module against `import boto3`, each in a fresh interpreter.
 
-Run from the repository root: `python bench/durable_etl.py [--records ...] [--width-records N] [--smoke]`
+Run from the repository root: `python bench/durable_etl.py [--records ...] [--width-records N] [--widths ...]
+[--shard-kilobytes K] [--smoke]`
 (`--smoke`: 3,000 records, widths 1 and 4, one import run: seconds, so the suite keeps this script
 working). moto runs every AWS call in this one Python process (about 0.6 ms per DynamoDB item), so
 the numbers are floors set by the emulator and this machine's cores, not Lambda's.
@@ -43,7 +44,7 @@ WORKER_ALIAS = f"arn:aws:lambda:{REGION}:123456789012:function:{WORKER}:live"
 IMPORT_RUNS = 7
 
 
-def _environment(width: int) -> None:
+def _environment(width: int, shard_kilobytes: int) -> None:
     from lwk_durable_etl import contract
 
     os.environ.update({
@@ -51,15 +52,15 @@ def _environment(width: int) -> None:
         contract.SOURCE_BUCKET: BUCKET, contract.TARGET_TABLE: TABLE, contract.BATCH_SIZE.name: str(BATCH_SIZE),
         contract.RATE_LIMIT_WAIT_SECONDS.name: "300", contract.OFF_PEAK_HOUR.name: "2",
         contract.OFF_PEAK_TIME_ZONE: "UTC", contract.MAP_CONCURRENCY.name: "4",
-        contract.EXTRACT_RECORDS_PER_STEP.name: "250000", contract.SHARD_KILOBYTES.name: str(SHARD_KILOBYTES),
+        contract.EXTRACT_RECORDS_PER_STEP.name: "250000", contract.SHARD_KILOBYTES.name: str(shard_kilobytes),
         contract.FAN_OUT_WIDTH.name: str(width), contract.WRITE_UNITS_PER_SECOND.name: "40000",
         contract.SHARD_FUNCTION: WORKER_ALIAS,
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # the handlers' INFO lines would bury the numbers
     })  # fmt: skip
 
 
-def run_pipeline(records: int, width: int) -> dict[str, Any]:
-    _environment(width)  # first: the handlers' logger takes its level when they are imported
+def run_pipeline(records: int, width: int, shard_kilobytes: int = SHARD_KILOBYTES) -> dict[str, Any]:
+    _environment(width, shard_kilobytes)  # first: the handlers' logger takes its level when they are imported
     import boto3
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
     from lwk_durable_etl import contract, handlers
@@ -115,7 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--width-records", type=int, default=100_000)
-    parser.add_argument("--widths", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--widths", type=int, nargs="*", default=[1, 4, 16], help="none: skip the throughput runs")
+    # Smaller shards make many units of few records: the tree of group executions at a unit count a
+    # far larger dataset would have, in minutes (16 KB shards of 10^5 records: about 780 units a phase).
+    parser.add_argument("--shard-kilobytes", type=int, default=SHARD_KILOBYTES)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks that the bench runs")
     arguments = parser.parse_args()
     if arguments.smoke:
@@ -132,11 +136,11 @@ def main() -> None:
     print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {import_runs})")
     print(f"cold import boto3:                    {boto3_import * 1000:.0f} ms")
 
-    print("\nper execution, as the dataset grows (1 MB shards, width 4):")
+    print(f"\nper execution, as the dataset grows ({arguments.shard_kilobytes:,} KB shards, width 4):")
     print("records     shards units executions | coordinator: ops, largest result, checkpointed"
           " | children (max): ops, largest result, checkpointed | all executions: checkpointed")  # fmt: skip
     for records in sizes:
-        n = run_pipeline(records, width=4)
+        n = run_pipeline(records, width=4, shard_kilobytes=arguments.shard_kilobytes)
         c, kids, s = n["coordinator"], n["children"], n["summary"]
         most = (max((k.operations for k in kids), default=0), max((k.largest_result for k in kids), default=0),
                 max((k.checkpoint_bytes for k in kids), default=0))  # fmt: skip
@@ -145,7 +149,8 @@ def main() -> None:
               f"{most[2]:>9,} B | {c.checkpoint_bytes + sum(k.checkpoint_bytes for k in kids):>11,} B"
               f"   ({n['seconds']:.1f} s)")  # fmt: skip
 
-    print(f"\nthroughput at {width_records:,} records by fan-out width (moto in one process: a floor):")
+    if widths:
+        print(f"\nthroughput at {width_records:,} records by fan-out width (moto in one process: a floor):")
     for width in widths:
         n = run_pipeline(width_records, width=width)
         print(f"width {width:>2}: {n['seconds']:.1f} s, {width_records / n['seconds']:,.0f} records/s")
