@@ -26,10 +26,20 @@ def _summary(execution: Any) -> dict[str, Any]:
     return json.loads(execution.result.result)
 
 
-def _invokes(execution: Any) -> Counter[str]:
-    """How often the coordinator invoked each unit (by the name of its first attempt)."""
-    names = [e.name for e in execution.events if e.event_type == "ChainedInvokeStarted"]
+def _invokes(execution: Any, *, groups_too: bool = False) -> Counter[str]:
+    """How often the coordinator (and, `groups_too`, every group execution) invoked each child, by
+    the name of its first attempt."""
+    histories = [execution.events, *execution.children.values()] if groups_too else [execution.events]
+    names = [e.name or "" for events in histories for e in events if e.event_type == "ChainedInvokeStarted"]
     return Counter(name.split("-attempt-")[0] for name in names)
+
+
+def _shard_never_loads(monkeypatch: pytest.MonkeyPatch, shard: int) -> list[tuple[int, int]]:
+    def fail(failing: int, _batch: int) -> None:
+        if failing == shard:
+            raise ConnectionError(f"injected: shard {shard} cannot reach DynamoDB today")
+
+    return _written_batches(monkeypatch, fail)
 
 
 def _written_batches(monkeypatch: pytest.MonkeyPatch, fail: Any = None) -> list[tuple[int, int]]:
@@ -163,22 +173,11 @@ def test_a_unit_below_a_group_gets_its_attempts_once_not_once_per_level(
     monkeypatch.setenv("SHARD_KILOBYTES", SMALL_SHARDS)
     monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", 2)
     write_dataset(aws.s3, aws.bucket, "stuck", records=600, objects=3)
-
-    def always(shard: int, batch: int) -> None:
-        if shard == 1:
-            raise ConnectionError("injected: shard 1 cannot reach DynamoDB today")
-
-    _written_batches(monkeypatch, always)
+    _shard_never_loads(monkeypatch, 1)
     execution = run_execution({"datasetId": "stuck", "batchSize": 50})
 
     assert execution.result.status.value == "FAILED"
-    # Every invoke of the run, the coordinator's and every group's, by the name of its first attempt.
-    invokes = Counter(
-        (e.name or "").split("-attempt-")[0]
-        for events in [execution.events, *execution.children.values()]
-        for e in events
-        if e.event_type == "ChainedInvokeStarted"
-    )
+    invokes = _invokes(execution, groups_too=True)
     groups = [name for name in invokes if "-to-" in name]
     units = {name: count for name, count in invokes.items() if "-to-" not in name}
     assert groups and all(invokes[name] == 1 for name in groups)
@@ -191,12 +190,7 @@ def test_a_re_run_resumes_the_run_without_reloading_finished_units(
 ) -> None:
     monkeypatch.setenv("SHARD_KILOBYTES", SMALL_SHARDS)
     dataset = write_dataset(aws.s3, aws.bucket, "again", records=600, objects=3)
-
-    def always(shard: int, batch: int) -> None:
-        if shard == 2:
-            raise ConnectionError("injected: shard 2 cannot reach DynamoDB today")
-
-    _written_batches(monkeypatch, always)
+    _shard_never_loads(monkeypatch, 2)
     first = run_execution({"datasetId": "again", "batchSize": 50})
     assert first.result.status.value == "FAILED"
     assert "shard 2 cannot reach DynamoDB" in first.result.error.message
