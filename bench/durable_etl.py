@@ -114,7 +114,7 @@ def _import_seconds(statement: str, runs: int) -> float:
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows through a pipe
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--records", type=int, nargs="*", default=[10_000, 100_000, 1_000_000], help="none: skip")
     parser.add_argument("--width-records", type=int, default=100_000)
     parser.add_argument("--widths", type=int, nargs="*", default=[1, 4, 16], help="none: skip the throughput runs")
     # Smaller shards make many units of few records: the tree of group executions at a unit count a
@@ -136,9 +136,10 @@ def main() -> None:
     print(f"cold import lwk_durable_etl.handlers: {handler_import * 1000:.0f} ms (median of {import_runs})")
     print(f"cold import boto3:                    {boto3_import * 1000:.0f} ms")
 
-    print(f"\nper execution, as the dataset grows ({arguments.shard_kilobytes:,} KB shards, width 4):")
-    print("records     shards units executions | coordinator: ops, largest result, checkpointed"
-          " | children (max): ops, largest result, checkpointed | all executions: checkpointed")  # fmt: skip
+    if sizes:
+        print(f"\nper execution, as the dataset grows ({arguments.shard_kilobytes:,} KB shards, width 4):")
+        print("records     shards units executions | coordinator: ops, largest result, checkpointed"
+              " | children (max): ops, largest result, checkpointed | all executions: checkpointed")  # fmt: skip
     for records in sizes:
         n = run_pipeline(records, width=4, shard_kilobytes=arguments.shard_kilobytes)
         c, kids, s = n["coordinator"], n["children"], n["summary"]
