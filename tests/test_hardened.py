@@ -193,6 +193,30 @@ def test_every_iam_policy_is_a_managed_policy_with_its_roles_and_document(
             assert "PolicyName" not in managed[logical_id]["Properties"]
 
 
+def test_the_etl_dead_letter_queue_and_schedule_input_use_the_retained_data_key(
+    hardened: KitAssembly, kit: KitAssembly
+) -> None:
+    for assembly in (hardened, kit):
+        resources = assembly.templates["durable-etl"]["Resources"]
+        ((schedule_id, schedule),) = _of_type(resources, "AWS::Scheduler::Schedule").items()
+        queue = resources[_key_id(schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"])]
+        function_dlqs = [
+            _key_id(f["Properties"]["DeadLetterConfig"]["TargetArn"])
+            for f in _of_type(resources, "AWS::Lambda::Function").values()
+            if "DeadLetterConfig" in f["Properties"]
+        ]
+        assert function_dlqs == [_key_id(schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"])]
+        if assembly is kit:  # the default profile keeps SQS-managed keys and Scheduler's AWS owned key
+            assert queue["Properties"]["SqsManagedSseEnabled"] is True
+            assert "KmsMasterKeyId" not in queue["Properties"] and "KmsKeyArn" not in schedule["Properties"]
+            continue
+        key_id = _key_id(queue["Properties"]["KmsMasterKeyId"])
+        assert "SqsManagedSseEnabled" not in queue["Properties"]
+        assert _key_id(schedule["Properties"]["KmsKeyArn"]) == key_id, schedule_id
+        assert resources[key_id]["Properties"]["Description"].startswith("Encrypts the data of ")
+        assert resources[key_id]["DeletionPolicy"] == "Retain"  # the failed inputs outlive the stack
+
+
 def test_access_log_buckets_are_versioned_under_hardened(hardened: KitAssembly) -> None:
     for template in hardened.templates.values():
         for bucket in _of_type(template["Resources"], "AWS::S3::Bucket").values():

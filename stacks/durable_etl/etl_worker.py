@@ -13,6 +13,7 @@ from constructs import Construct
 from stacks.settings.common import CommonSettings
 from stacks.shared.bundling import python_code
 from stacks.shared.kit_function import KitFunction
+from stacks.shared.kit_keys import KitKeys
 from stacks.shared.nag import acknowledge
 
 from .contract import contract
@@ -29,7 +30,8 @@ class EtlWorker(Construct):
     """The durable ETL's coordinator function, its `live` alias and its dead-letter queue.
 
     Creates an encrypted, TLS-only SQS queue that receives the input of executions that end
-    FAILED/TIMED_OUT (the function's dead-letter config; the schedule uses it too) and the
+    FAILED/TIMED_OUT (the function's dead-letter config; the schedule uses it too): SQS-managed
+    keys under the default profile, the stack's customer-managed data key under `hardened`; and the
     KitFunction with durable config from settings. Grants the function the ETL's data access
     (EtlDataAccess), sending to its dead-letter queue, and invoking the shard worker's alias (its
     child executions). Invoke it through `alias`, never the bare function.
@@ -47,10 +49,13 @@ class EtlWorker(Construct):
         shard_alias: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
+        keys = KitKeys.of(self)
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # The data key is retained, like the failed inputs this queue keeps for replay.
+            encryption=sqs.QueueEncryption.SQS_MANAGED if keys is None else sqs.QueueEncryption.KMS,
+            encryption_master_key=None if keys is None else keys.data_key,
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
         )
@@ -88,6 +93,7 @@ class EtlWorker(Construct):
         )
         # Only the call Lambda makes with this role; grant_send_messages adds GetQueueAttributes/GetQueueUrl.
         self.dead_letters.grant(self.kit.role, "sqs:SendMessage")
+        self.grant_dead_letter_key(self.kit.role)
         EtlDataAccess(self, "DataAccess", role=self.kit.role, source=source, table=table)
         self.alias = self.kit.add_live_alias()
         # context.invoke starts the worker's executions in this function's name (a policy of its own:
@@ -98,3 +104,12 @@ class EtlWorker(Construct):
             roles=[self.kit.role],
             statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[shard_alias.function_arn])],
         )
+
+    def grant_dead_letter_key(self, sender: iam.IGrantable) -> None:
+        """Let `sender`, which may already send to the dead-letter queue, use its key the way SQS does in
+        a sender's name: kms:GenerateDataKey and kms:Decrypt (SQS developer guide, a producer's
+        permissions on an SSE-KMS queue). Nothing under the default profile (SQS-managed keys).
+        """
+        key = self.dead_letters.encryption_master_key
+        if key is not None:
+            key.grant(sender, "kms:GenerateDataKey", "kms:Decrypt")

@@ -51,7 +51,10 @@ class DurableEtlStack(cdk.Stack):
             self, "Worker", common=common, settings=settings, source=source.bucket, table=target.table,
             shard_alias=shards.alias,
         )  # fmt: skip
-        EtlSchedule(self, "Schedule", settings=settings, alias=worker.alias, dead_letters=worker.dead_letters)
+        schedule = EtlSchedule(
+            self, "Schedule", settings=settings, alias=worker.alias, dead_letters=worker.dead_letters
+        )
+        worker.grant_dead_letter_key(schedule.role)
         EtlAlarms(self, "Monitoring", function=worker.function, dead_letters=worker.dead_letters, topic=alarms)
         cdk.CfnOutput(self, "SourceBucketName", value=source.bucket.bucket_name)
         cdk.CfnOutput(self, "TargetTableName", value=target.table.table_name)
