@@ -8,7 +8,9 @@ What an edge is made of comes from AWS's documented behaviour, per integration:
 - EventBridge rule targets / Scheduler schedules: the service assumes the target role (trust policy,
   `aws:SourceArn` = the rule / the schedule group), the role then calls the target (identity policy +
   the target's resource policy) and sends to the dead-letter queue (rule: the service itself, queue
-  policy; schedule: the role).
+  policy; schedule: the role). A schedule with a customer-managed key: Scheduler decrypts its input
+  in the role's name, so the role needs `kms:Decrypt` on that key (Scheduler user guide, "Encryption
+  at rest", execution role permissions).
 - Step Functions: the service assumes the state machine role; the role calls each Task's resource.
 - Lambda: the service assumes the execution role; the role writes the function's logs, sends to its
   dead-letter queue, invokes its async destinations, polls its event sources, checkpoints a durable
@@ -412,6 +414,10 @@ def _schedule_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
         )
         yield from _role_calls_target(kit, "schedule role -> target", t.stack_name, schedule_id, role, target_arn,
                                       INVOKE_ACTION[_service_of(target_arn)])  # fmt: skip
+        key = props.get("KmsKeyArn")
+        if key:
+            yield _role_edge(kit, "schedule role -> schedule key", t.stack_name, schedule_id, role, "kms:Decrypt",
+                             str(t.value(key)))  # fmt: skip
         dlq = target.get("DeadLetterConfig", {}).get("Arn")
         if dlq:
             yield from _role_calls_target(kit, "schedule role -> dead-letter queue", t.stack_name, schedule_id, role,

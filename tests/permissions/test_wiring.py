@@ -109,7 +109,43 @@ def test_the_kit_has_edges_of_kind(verdicts: Verdicts, kind: str) -> None:
     assert any(edge.kind == kind for edge, _ in verdicts.edges), kind
 
 
-@pytest.mark.parametrize("kind", ["logs -> log group key", "access logging -> log bucket key"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "logs -> log group key",
+        "access logging -> log bucket key",
+        "schedule role -> schedule key",
+        "schedule role -> dead-letter queue (key)",
+    ],
+)
 def test_the_hardened_profile_has_its_key_edges(verdicts: Verdicts, kind: str) -> None:
     found = any(edge.kind == kind for edge, _ in verdicts.edges)
     assert found == (verdicts.profile == "hardened"), (verdicts.profile, kind)
+
+
+# The durable ETL's dead-letter queue has two senders: Lambda, with the function's execution role
+# (its DeadLetterConfig), and Scheduler, with the schedule's execution role. SQS uses the queue's key
+# in the sender's name, and the schedule's input key in the schedule role's name.
+ETL_KEY_EDGES = {
+    ("function role -> dead-letter target (key)", "kms:GenerateDataKey"),
+    ("function role -> dead-letter target (key)", "kms:Decrypt"),
+    ("schedule role -> dead-letter queue (key)", "kms:GenerateDataKey"),
+    ("schedule role -> dead-letter queue (key)", "kms:Decrypt"),
+    ("schedule role -> schedule key", "kms:Decrypt"),
+}
+
+
+def test_the_etl_dead_letter_senders_and_schedule_may_use_the_data_key_and_nobody_else(verdicts: Verdicts) -> None:
+    kinds = {kind for kind, _ in ETL_KEY_EDGES}
+    etl = [(e, r) for e, r in verdicts.edges if e.stack.endswith("-durable-etl") and e.kind in kinds]
+    if verdicts.profile == "default":
+        assert etl == []  # SQS-managed keys and Scheduler's AWS owned key: nothing to grant
+        return
+    assert {(e.kind, e.action) for e, _ in etl} == ETL_KEY_EDGES
+    assert len({e.resource for e, _ in etl}) == 1, "not all on the stack's one data key"
+    assert [e.label for e, r in etl if r != "Allowed"] == []
+    labels = {e.label for e, _ in etl}
+    twins = [(t, r) for t, r in verdicts.twins if t.edge.label in labels]
+    # The same request from a role of another account: the key and the role policies must refuse it.
+    assert {t.edge.label for t, _ in twins if t.change == "another account"} == labels
+    assert [f"{t.change}: {t.edge.label}" for t, r in twins if r == "Allowed"] == []
