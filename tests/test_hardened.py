@@ -217,6 +217,20 @@ def test_the_etl_dead_letter_queue_and_schedule_input_use_the_retained_data_key(
         assert resources[key_id]["DeletionPolicy"] == "Retain"  # the failed inputs outlive the stack
 
 
+def test_the_log_export_state_machine_data_uses_the_retained_data_key(hardened: KitAssembly, kit: KitAssembly) -> None:
+    for assembly in (hardened, kit):
+        resources = assembly.templates["log-export"]["Resources"]
+        ((_, machine),) = _of_type(resources, "AWS::StepFunctions::StateMachine").items()
+        if assembly is kit:  # the default profile keeps Step Functions' AWS owned key
+            assert "EncryptionConfiguration" not in machine["Properties"]
+            continue
+        encryption = machine["Properties"]["EncryptionConfiguration"]
+        assert encryption["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+        key = resources[_key_id(encryption["KmsKeyId"])]
+        assert key["Properties"]["Description"].startswith("Encrypts the data of ")
+        assert key["DeletionPolicy"] == "Retain"  # execution history under it stays readable
+
+
 def test_access_log_buckets_are_versioned_under_hardened(hardened: KitAssembly) -> None:
     for template in hardened.templates.values():
         for bucket in _of_type(template["Resources"], "AWS::S3::Bucket").values():

@@ -22,6 +22,7 @@ from stacks.log_export.export_definition import (
 from stacks.log_export.export_handlers import WORKLOAD, ExportHandlers
 from stacks.log_export.settings import LogExportSettings
 from stacks.settings.common import CommonSettings
+from stacks.shared.kit_keys import KitKeys
 from stacks.shared.kit_log_group import KitLogGroup
 from stacks.shared.nag import acknowledge, logical_id
 
@@ -52,6 +53,7 @@ class ExportStateMachine(Construct):
             log_group_name=f"/aws/vendedlogs/states/{name}",
         )
         stack = cdk.Stack.of(self)
+        keys = KitKeys.of(self)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -67,6 +69,12 @@ class ExportStateMachine(Construct):
             },
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
+            # Hardened: the definition and execution history (inputs, outputs) under the retained data key.
+            # CDK grants the role what the Step Functions guide asks (kms:Decrypt and kms:GenerateDataKey
+            # for its executions, kms:GenerateDataKey for its log delivery) and lets log delivery decrypt.
+            encryption_configuration=None
+            if keys is None
+            else sfn.CustomerManagedEncryptionConfiguration(keys.data_key),
         )
         # CDK's role trust lets any state machine of the account assume the role: narrow it to this one,
         # by its name (its ARN would make the role depend on the state machine that depends on it).
