@@ -12,6 +12,13 @@ What an edge is made of comes from AWS's documented behaviour, per integration:
   in the role's name, so the role needs `kms:Decrypt` on that key (Scheduler user guide, "Encryption
   at rest", execution role permissions).
 - Step Functions: the service assumes the state machine role; the role calls each Task's resource.
+  A state machine with a customer-managed key (Step Functions developer guide, "Data at rest
+  encryption"): the role uses the key for the machine's executions (`kms:Decrypt`,
+  `kms:GenerateDataKey`, encryption context `aws:states:stateMachineArn`) and, when it logs, for log
+  delivery (`kms:GenerateDataKey`, encryption context `SourceArn` = `arn:<partition>:logs:<region>:
+  <account>:*`, as AWS's example policy names it), and `delivery.logs.amazonaws.com` decrypts with
+  it. StartExecution asks nothing of its caller's key permissions (same guide, "Required permissions
+  for API callers").
 - Lambda: the service assumes the execution role; the role writes the function's logs, sends to its
   dead-letter queue, invokes its async destinations, polls its event sources, checkpoints a durable
   execution; every one of those with the target's key where it has one.
@@ -53,6 +60,10 @@ ACCEPTED_WIDE = {
     "KMS is not documented, and a guard it does not satisfy would silently drop every access log. The "
     "bucket policy, which S3 must also pass, names the logged bucket and account.",
     ("access logging -> log bucket key", "another source ARN"): "as above",
+    ("log delivery -> state machine key", "another account"): "aws-cdk-lib lets delivery.logs.amazonaws.com "
+    "kms:Decrypt* with a state machine's key without conditions, as the statement in the Step Functions "
+    'guide ("Data at rest encryption", step 3) does; which source keys log delivery sends to KMS there is '
+    "not documented, and a guard it does not satisfy would silently drop the execution logs.",
 }
 
 
@@ -466,6 +477,25 @@ def _state_machine_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
             yield from _role_calls_target(
                 kit, "state machine role -> task", t.stack_name, machine_id, role, target, action
             )
+        encryption = props.get("EncryptionConfiguration", {})
+        if encryption.get("Type") == "CUSTOMER_MANAGED_KMS_KEY":
+            yield from _state_machine_key_edges(kit, t, machine_id, role, str(t.value(encryption["KmsKeyId"])))
+
+
+def _state_machine_key_edges(kit: Kit, t: ResolvedTemplate, machine_id: str, role: str, key: str) -> Iterator[Edge]:
+    props = t.props(machine_id)
+    executions = {"kms:EncryptionContext:aws:states:stateMachineArn": t.ref(machine_id)}
+    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+        edge = _role_edge(kit, "state machine role -> its key", t.stack_name, machine_id, role, action, key)
+        yield replace(edge, context={**edge.context, **executions})
+    if props.get("LoggingConfiguration", {}).get("Level", "OFF") == "OFF":
+        return
+    delivery = {"kms:EncryptionContext:SourceArn": f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:*"}
+    edge = _role_edge(kit, "state machine role -> its key (log delivery)", t.stack_name, machine_id, role,
+                      "kms:GenerateDataKey", key)  # fmt: skip
+    yield replace(edge, context={**edge.context, **delivery})
+    yield _service_edge(kit, "log delivery -> state machine key", t.stack_name, machine_id,
+                        "delivery.logs.amazonaws.com", "kms:Decrypt", key, None)  # fmt: skip
 
 
 def _function_edges(kit: Kit, t: ResolvedTemplate) -> Iterator[Edge]:
@@ -643,6 +673,11 @@ def negative_twins(edge: Edge) -> list[Twin]:
         other = {**context, "aws:PrincipalArn": other_role, "aws:PrincipalAccount": OTHER_ACCOUNT}
         if edge.resource != "*":
             twins.append(Twin(edge, "another account", replace(edge, principal=other_role, context=other)))
+        # A role's key use bound to one resource by encryption context: the same call for another must fail.
+        for key, value in context.items():
+            if key.startswith("kms:EncryptionContext:"):
+                other_context = {**context, key: _other_source(value)}
+                twins.append(Twin(edge, "another source ARN", replace(edge, context=other_context)))
     if _service_of(edge.resource) in TLS_ONLY_SERVICES:
         twins.append(Twin(edge, "plain HTTP", replace(edge, context={**context, "aws:SecureTransport": "false"})))
     return twins

@@ -116,6 +116,9 @@ def test_the_kit_has_edges_of_kind(verdicts: Verdicts, kind: str) -> None:
         "access logging -> log bucket key",
         "schedule role -> schedule key",
         "schedule role -> dead-letter queue (key)",
+        "state machine role -> its key",
+        "state machine role -> its key (log delivery)",
+        "log delivery -> state machine key",
     ],
 )
 def test_the_hardened_profile_has_its_key_edges(verdicts: Verdicts, kind: str) -> None:
@@ -149,3 +152,35 @@ def test_the_etl_dead_letter_senders_and_schedule_may_use_the_data_key_and_nobod
     # The same request from a role of another account: the key and the role policies must refuse it.
     assert {t.edge.label for t, _ in twins if t.change == "another account"} == labels
     assert [f"{t.change}: {t.edge.label}" for t, r in twins if r == "Allowed"] == []
+
+
+# The log export state machine under hardened: its role uses the data key for the executions and for
+# log delivery, each bound by encryption context; log delivery decrypts. Starting an execution asks
+# nothing of the caller's key permissions (Step Functions guide), so the rule's role has no key edge.
+STATE_MACHINE_KEY_EDGES = {
+    ("state machine role -> its key", "kms:Decrypt"),
+    ("state machine role -> its key", "kms:GenerateDataKey"),
+    ("state machine role -> its key (log delivery)", "kms:GenerateDataKey"),
+    ("log delivery -> state machine key", "kms:Decrypt"),
+}
+
+
+def test_the_state_machine_key_is_used_by_its_role_and_log_delivery_only(verdicts: Verdicts) -> None:
+    kinds = {kind for kind, _ in STATE_MACHINE_KEY_EDGES}
+    found = [(e, r) for e, r in verdicts.edges if e.stack.endswith("-log-export") and e.kind in kinds]
+    if verdicts.profile == "default":
+        assert found == []  # Step Functions' AWS owned key: nothing to grant
+        return
+    assert {(e.kind, e.action) for e, _ in found} == STATE_MACHINE_KEY_EDGES
+    assert [e.label for e, r in found if r != "Allowed"] == []
+    rule_role_key_edges = [e for e, _ in verdicts.edges if e.kind == "rule role -> target (key)"]
+    assert rule_role_key_edges == []
+    twins = {
+        (t.edge.kind, t.edge.action, t.change): r for t, r in verdicts.twins if t.edge.stack.endswith("-log-export")
+    }
+    for kind, action in STATE_MACHINE_KEY_EDGES - {("log delivery -> state machine key", "kms:Decrypt")}:
+        # Another account's role, and this role for another state machine (or another account's logs).
+        assert twins[(kind, action, "another account")] != "Allowed", (kind, action)
+        assert twins[(kind, action, "another source ARN")] != "Allowed", (kind, action)
+    # Accepted wide (ACCEPTED_WIDE says why): log delivery may use the key for any account's logs.
+    assert twins[("log delivery -> state machine key", "kms:Decrypt", "another account")] == "Allowed"
