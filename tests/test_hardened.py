@@ -59,9 +59,9 @@ def _log_group_arn_name(arn: Any) -> str:
     return parts[-1].split(":log-group:")[1]
 
 
-# The key policies' encryption-context conditions are checked here on the template: the IAM engine
-# of tests/permissions/ (iam-simulate) ignores kms:EncryptionContext:<key> context keys (it matches
-# variable keys only after a '/'), so it cannot evaluate them either way.
+# The key policies' encryption-context conditions, read here on the template: which log group each
+# statement names. (tests/permissions/ evaluates them too: support/iam/simulate.mjs passes
+# kms:EncryptionContext:<key> to the engine, which iam-simulate alone would drop.)
 def test_kit_function_log_groups_use_a_key_that_logs_may_use_for_them_alone(hardened: KitAssembly) -> None:
     checked = 0
     for workload, template in hardened.templates.items():

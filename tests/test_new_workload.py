@@ -90,11 +90,9 @@ def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path
         for construct in violation["violatingConstructs"]
     ]
     assert (tmp_path / "lwk-dev-fork-trial.template.json").is_file()
-    # The stamped workload adds none; under hardened the kit's own stacks may still hold the findings
-    # tests/test_nag.py lists as open (OPEN_IN_WORKLOADS), which are not the fork's to fix.
+    # The stamped workload adds none, and neither profile leaves one open in the kit's own stacks.
     assert [f for f in open_findings if f[0].startswith("lwk-dev-fork-trial/")] == []
-    if profile == "default":
-        assert result.returncode == 0 and open_findings == [], result.stderr[-5000:]
+    assert result.returncode == 0 and open_findings == [], result.stderr[-5000:]
 
 
 def test_the_fork_s_tests_pass(fork: Path) -> None:
