@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.iam.edges import ACCEPTED_WIDE
+from support.iam.edges import ACCEPTED_WIDE, Edge
 from tests.permissions.conftest import Verdicts
 
 # What must act on something in the kit, by template resource type: a derivation that silently finds
@@ -138,15 +138,27 @@ ETL_KEY_EDGES = {
 }
 
 
-def test_the_etl_dead_letter_senders_and_schedule_may_use_the_data_key_and_nobody_else(verdicts: Verdicts) -> None:
-    kinds = {kind for kind, _ in ETL_KEY_EDGES}
-    etl = [(e, r) for e, r in verdicts.edges if e.stack.endswith("-durable-etl") and e.kind in kinds]
+def _hardened_key_edges(
+    verdicts: Verdicts, stack_suffix: str, expected: set[tuple[str, str]]
+) -> list[tuple[Edge, str]]:
+    """The edges of `expected`'s kinds in the stack named `...<stack_suffix>`: none under the default
+    profile (AWS keys, nothing to grant); under hardened exactly `expected` (kind, action), all allowed."""
+    kinds = {kind for kind, _ in expected}
+    found = [(e, r) for e, r in verdicts.edges if e.stack.endswith(stack_suffix) and e.kind in kinds]
     if verdicts.profile == "default":
-        assert etl == []  # SQS-managed keys and Scheduler's AWS owned key: nothing to grant
+        assert found == []
+        return found
+    assert {(e.kind, e.action) for e, _ in found} == expected
+    assert [e.label for e, r in found if r != "Allowed"] == []
+    return found
+
+
+def test_the_etl_dead_letter_senders_and_schedule_may_use_the_data_key_and_nobody_else(verdicts: Verdicts) -> None:
+    # Default: SQS-managed keys and Scheduler's AWS owned key.
+    etl = _hardened_key_edges(verdicts, "-durable-etl", ETL_KEY_EDGES)
+    if verdicts.profile == "default":
         return
-    assert {(e.kind, e.action) for e, _ in etl} == ETL_KEY_EDGES
     assert len({e.resource for e, _ in etl}) == 1, "not all on the stack's one data key"
-    assert [e.label for e, r in etl if r != "Allowed"] == []
     labels = {e.label for e, _ in etl}
     twins = [(t, r) for t, r in verdicts.twins if t.edge.label in labels]
     # The same request from a role of another account: the key and the role policies must refuse it.
@@ -166,13 +178,10 @@ STATE_MACHINE_KEY_EDGES = {
 
 
 def test_the_state_machine_key_is_used_by_its_role_and_log_delivery_only(verdicts: Verdicts) -> None:
-    kinds = {kind for kind, _ in STATE_MACHINE_KEY_EDGES}
-    found = [(e, r) for e, r in verdicts.edges if e.stack.endswith("-log-export") and e.kind in kinds]
+    # Default: Step Functions' AWS owned key.
+    _hardened_key_edges(verdicts, "-log-export", STATE_MACHINE_KEY_EDGES)
     if verdicts.profile == "default":
-        assert found == []  # Step Functions' AWS owned key: nothing to grant
         return
-    assert {(e.kind, e.action) for e, _ in found} == STATE_MACHINE_KEY_EDGES
-    assert [e.label for e, r in found if r != "Allowed"] == []
     rule_role_key_edges = [e for e, _ in verdicts.edges if e.kind == "rule role -> target (key)"]
     assert rule_role_key_edges == []
     twins = {
