@@ -11,19 +11,14 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.settings.common import CommonSettings
-from stacks.shared.bundling import python_code
-from stacks.shared.kit_function import KitFunction
 from stacks.shared.kit_keys import KitKeys
 from stacks.shared.nag import acknowledge
 
 from .contract import contract
 from .data_access import EtlDataAccess
 from .etl_environment import etl_environment
+from .etl_function import etl_function
 from .settings import DurableEtlSettings
-
-WORKLOAD = "durable-etl"
-# A Lambda invocation's ceiling; each step is sized to end well within it.
-FUNCTION_TIMEOUT = cdk.Duration.minutes(15)
 
 
 class EtlWorker(Construct):
@@ -65,24 +60,17 @@ class EtlWorker(Construct):
             "This queue is itself the dead-letter queue of the ETL function and of its schedule; "
             "nothing consumes it automatically, a person reads it when its depth alarm fires.",
         )
-        self.kit = KitFunction(
+        self.kit = etl_function(
             self,
             "Function",
             common=common,
-            workload=WORKLOAD,
-            code=python_code("durable_etl"),
+            settings=settings,
             handler=contract.HANDLER,
             description="Durable ETL: S3 JSON Lines/CSV -> validated batches -> DynamoDB, resumable",
-            memory_size=settings.memory_mb,
-            timeout=FUNCTION_TIMEOUT,
             environment={
                 **etl_environment(settings, source=source, table=table),
                 contract.SHARD_FUNCTION: shard_alias.function_arn,
             },
-            durable_config=lambda_.DurableConfig(
-                execution_timeout=cdk.Duration.hours(settings.execution_timeout_hours),
-                retention_period=cdk.Duration.days(settings.retention_days),
-            ),
         )
         self.function = self.kit.function
         # KitFunction has no dead-letter parameter; the L1 property is what Lambda reads.

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.settings.common import CommonSettings
-from stacks.shared.bundling import python_code
-from stacks.shared.kit_function import KitFunction
 from stacks.shared.nag import acknowledge
 
 from .contract import contract
 from .data_access import EtlDataAccess
 from .etl_environment import etl_environment
+from .etl_function import etl_function
 from .settings import DurableEtlSettings
-
-WORKLOAD = "durable-etl"
-# A unit is at most UNIT_BATCHES steps of a few seconds each; each step ends well within 15 minutes.
-FUNCTION_TIMEOUT = cdk.Duration.minutes(15)
 
 
 class ShardWorker(Construct):
@@ -46,22 +39,15 @@ class ShardWorker(Construct):
         table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.kit = KitFunction(
+        self.kit = etl_function(
             self,
             # Its log group is /lwk/<stage>/durable-etl/shard (the coordinator's: .../function).
             "Shard",
             common=common,
-            workload=WORKLOAD,
-            code=python_code("durable_etl"),
+            settings=settings,
             handler=contract.SHARD_HANDLER,
             description="Durable ETL worker: one extract slice, shard or transform/load unit of a run",
-            memory_size=settings.memory_mb,
-            timeout=FUNCTION_TIMEOUT,
             environment=etl_environment(settings, source=source, table=table),
-            durable_config=lambda_.DurableConfig(
-                execution_timeout=cdk.Duration.hours(settings.execution_timeout_hours),
-                retention_period=cdk.Duration.days(settings.retention_days),
-            ),
         )
         self.function = self.kit.function
         for rule_id in ("Serverless::Serverless-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"):
