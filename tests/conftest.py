@@ -21,49 +21,19 @@ for _name in [n for n in os.environ if n.startswith(SHELL_SETTINGS)]:
     del os.environ[_name]
 os.environ.update(NO_AWS)
 
-import json  # noqa: E402
+import hashlib  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
 
-from stacks.kit_app import create_app  # noqa: E402
-from stacks.settings.common import APP_NAME  # noqa: E402
+from stacks.shared.build_cache import build_once  # noqa: E402
+from support.synth_cache import CACHE as SYNTH_CACHE  # noqa: E402
+from support.synth_cache import KitAssembly, cache_key, cdk_json_context, prune, share_assets, synth_kit  # noqa: E402
+
+__all__ = ["KitAssembly", "cdk_json_context", "synth_kit"]  # the tests import the synth from here
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def cdk_json_context() -> dict[str, Any]:
-    """The context `cdk synth` would see from cdk.json, without the CLI."""
-    return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-
-
-@dataclass(frozen=True)
-class KitAssembly:
-    """The synthesized app: templates by workload key (`durable-etl`, `log-export`, ...)."""
-
-    outdir: Path
-    templates: dict[str, dict[str, Any]]
-    stack_names: dict[str, str]
-
-    def template(self, workload: str) -> Template:
-        return Template.from_json(self.templates[workload])
-
-
-def synth_kit(outdir: Path, *, nag: bool, overrides: dict[str, Any] | None = None) -> KitAssembly:
-    app = create_app(outdir=str(outdir), context={**cdk_json_context(), **(overrides or {})}, nag=nag)
-    assembly = app.synth()
-    stage = app.node.try_get_context("kit")["stage"]
-    prefix = f"{APP_NAME}-{stage}-"
-    templates, names = {}, {}
-    for stack in assembly.stacks:
-        key = stack.stack_name.removeprefix(prefix)
-        templates[key] = stack.template
-        names[key] = stack.stack_name
-    return KitAssembly(outdir=outdir, templates=templates, stack_names=names)
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +57,25 @@ def cdk_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cli_synth(tmp_path_factory: pytest.TempPathFactory, cdk_home: Path) -> Path:
-    """`cdk synth` of the real app with cdk-nag on, as `make synth` runs it but hermetic: its cdk.out."""
-    outdir = tmp_path_factory.mktemp("cli-cdk.out")
-    result = run_cdk(["synth", "--quiet", "--output", str(outdir)], cdk_home=cdk_home)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return outdir
+def cli_synth(cdk_home: Path) -> Path:
+    """`cdk synth` of the real app with cdk-nag on, as `make synth` runs it but hermetic: its cdk.out.
+
+    Kept in the synth cache under the key of the same in-process synth plus the CLI's own pins, so
+    every worker (and an unchanged second run) reads one CLI synth."""
+    key = (
+        cache_key(nag=True, overrides={})
+        + "-cli-"
+        + hashlib.sha256((REPO_ROOT / "package-lock.json").read_bytes()).hexdigest()[:16]
+    )
+
+    def synthesize(outdir: Path) -> None:
+        result = run_cdk(["synth", "--quiet", "--output", str(outdir)], cdk_home=cdk_home)
+        assert result.returncode == 0, result.stderr[-5000:]
+        share_assets(outdir)
+
+    return build_once(SYNTH_CACHE / key, synthesize)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller, before any worker reads the cache
+        prune()

@@ -1,0 +1,89 @@
+"""The synth cache never hands out a template older than its inputs: every input is in the key."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from support import synth_cache
+
+
+@pytest.fixture
+def app_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in repository holding one file of each kind of app source."""
+    for relative in ("app.py", "cdk.json", "stacks/shared/thing.py", "lambdas/work/lwk_work/handlers.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(f"# {relative}\n")
+    monkeypatch.setattr(synth_cache, "REPO_ROOT", tmp_path)
+    return tmp_path
+
+
+def _key(**overrides: str) -> str:
+    return synth_cache.cache_key(nag=False, overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    "relative", ["app.py", "cdk.json", "stacks/shared/thing.py", "lambdas/work/lwk_work/handlers.py"]
+)
+def test_an_edit_to_any_app_source_changes_the_key(app_tree: Path, relative: str) -> None:
+    before = _key()
+    (app_tree / relative).write_text("# edited\n")
+    assert _key() != before, f"an edit to {relative} must make a new synth"
+
+
+def test_a_new_or_removed_file_changes_the_key_and_bytecode_does_not(app_tree: Path) -> None:
+    before = _key()
+    cache = app_tree / "stacks" / "shared" / "__pycache__"
+    cache.mkdir()
+    (cache / "thing.cpython-313.pyc").write_bytes(b"\0")
+    assert _key() == before, "compiled bytecode is not an input"
+    (app_tree / "stacks" / "new.py").write_text("")
+    assert _key() != before
+    (app_tree / "stacks" / "new.py").unlink()
+    assert _key() == before
+
+
+def test_the_environment_the_app_reads_the_overrides_and_nag_change_the_key(
+    app_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _key()
+    assert _key(**{"kit.profile": "hardened"}) != before
+    assert synth_cache.cache_key(nag=True, overrides={}) != before
+    for name in ("CDK_DEFAULT_ACCOUNT", "LWK_BUNDLING_ARCH", "AWS_REGION"):
+        with monkeypatch.context() as patch:
+            patch.setenv(name, "x")
+            assert _key() != before, name
+    monkeypatch.setenv("UNRELATED_SETTING", "x")
+    assert _key() == before
+
+
+def test_the_kit_fixture_comes_from_the_cache_with_its_assets_linked(kit: synth_cache.KitAssembly) -> None:
+    manifest = json.loads((kit.outdir / "manifest.json").read_text())
+    assert manifest["artifacts"], "the cached assembly has no artifacts"
+    assets = list(kit.outdir.glob("asset.*"))
+    assert assets and all(a.is_symlink() and a.resolve().parent == synth_cache.ASSETS for a in assets)
+    assert all(a.resolve().is_dir() or a.resolve().is_file() for a in assets)
+
+
+def test_prune_removes_old_entries_and_the_assets_only_they_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, assets = tmp_path / "synth", tmp_path / "synth" / "assets"
+    monkeypatch.setattr(synth_cache, "CACHE", cache)
+    monkeypatch.setattr(synth_cache, "ASSETS", assets)
+    for name in ("asset.kept", "asset.orphan"):
+        (assets / name).mkdir(parents=True)
+    fresh, old = cache / "fresh", cache / "old"
+    for entry, asset in ((fresh, "asset.kept"), (old, "asset.orphan")):
+        entry.mkdir()
+        (entry / asset).symlink_to(assets / asset)
+    now = fresh.stat().st_mtime
+    synth_cache.prune(now=now + synth_cache.KEEP_UNUSED_SECONDS / 2)
+    assert fresh.exists() and old.exists()
+    os.utime(old, (now - synth_cache.KEEP_UNUSED_SECONDS, now - synth_cache.KEEP_UNUSED_SECONDS))
+    synth_cache.prune(now=now + 1)
+    assert fresh.exists() and not old.exists()
+    assert (assets / "asset.kept").exists() and not (assets / "asset.orphan").exists()
