@@ -59,20 +59,23 @@ def _written_batches(monkeypatch: pytest.MonkeyPatch, fail: Any = None) -> list[
     return written
 
 
-def test_a_dataset_past_the_old_cap_fans_out_and_every_execution_stays_small(
+def test_a_dataset_far_past_what_one_execution_holds_fans_out_and_every_execution_stays_small(
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 1,450 batches of one record: past the 1,400 one execution could checkpoint before. Small units
-    # and a small fan-out per execution make the run use units, several per shard, and group executions.
+    # The tree's shape, not volume, is what scales: with units of 20 batches and 4 children per
+    # execution, 300 one-record batches need units, several per shard, and group executions, and no
+    # execution may hold more than a unit's batches plus a few operations, whatever the dataset's size.
+    # (At the real UNIT_BATCHES of 1,000 the same shape carries 10^6 records: docs/durable-etl.md.)
+    unit_batches, fan_out, batches = 20, 4, 300
     monkeypatch.setenv("SHARD_KILOBYTES", SMALL_SHARDS)
-    monkeypatch.setattr(contract, "UNIT_BATCHES", 100)
-    monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", 8)
-    dataset = write_dataset(aws.s3, aws.bucket, "wide", records=1_450, objects=5, invalid_every=97)
+    monkeypatch.setattr(contract, "UNIT_BATCHES", unit_batches)
+    monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", fan_out)
+    dataset = write_dataset(aws.s3, aws.bucket, "wide", records=batches, objects=5, invalid_every=97)
 
     execution = run_execution({"datasetId": "wide", "batchSize": 1})
     summary = _summary(execution)
 
-    assert summary["batches"] == 1_450 > 1_400
+    assert summary["batches"] == batches
     assert summary["shards"] > 1 and summary["units"] > summary["shards"]
     assert summary["recordsLoaded"] == len(dataset.valid_ids) == aws.item_count()
     assert summary["recordsRejected"] == len(dataset.rejects)
@@ -85,12 +88,14 @@ def test_a_dataset_past_the_old_cap_fans_out_and_every_execution_stays_small(
 
     assert len({table_partition_key("wide", rid) for rid in dataset.valid_ids}) > 48
     # Every execution stays small: no execution holds more than a unit's batches plus a few
-    # operations, no checkpointed result nears 256 KB, and the run used group executions.
+    # operations (the dataset has 10x that many batches), no checkpointed result grows with the
+    # dataset, and the run used group executions.
     assert len(execution.costs) > summary["units"] * 2
-    assert max(cost.operations for cost in execution.costs) <= 100 + 12
+    most_operations = max(cost.operations for cost in execution.costs)
+    assert most_operations <= unit_batches + 12 and batches >= 10 * unit_batches
     # The largest is a unit's map of per-batch counts: under 100 bytes a batch, UNIT_BATCHES at most
     # (about 100 KB at the real 1,000, under the 256 KB a checkpointed result may hold).
-    assert max(cost.largest_result for cost in execution.costs) < 100 * 100
+    assert max(cost.largest_result for cost in execution.costs) < 100 * unit_batches
     assert any("-to-" in (e.name or "") for e in execution.events if e.event_type == "ChainedInvokeStarted")
 
 
