@@ -17,11 +17,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help synth test lint bench workload clean deploy-local e2e-local destroy-local
+.PHONY: help synth test check lint bench workload clean deploy-local e2e-local destroy-local
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
-	@echo "make test    set up, lint (ruff, mypy) and run the whole test suite"
+	@echo "make test    set up, lint (ruff, mypy) and run the fast tier of the test suite"
+	@echo "make check   make test, then the slow tier (CLI commands, make workload in a copy, benchmarks, local deploy): what CI runs"
 	@echo "make lint    ruff (lint + format check) and mypy over the Python code (settings: pyproject.toml)"
 	@echo "make bench   set up and print this machine's benchmark numbers"
 	@echo "make workload NAME=order-intake   stamp a new workload (stack, settings, Lambda, tests, docs), registered once"
@@ -62,9 +63,14 @@ synth: $(VENV)/.synth-installed node_modules/.package-lock.json
 	@for template in $(OUTDIR)/*.template.json; do echo "  $$template"; done
 	@echo "cdk-nag report: $(OUTDIR)/validation-report.json"
 
-# SKIP_DEPLOY_LOCAL=1 leaves out tests/deploy_local/ (it installs and runs the MiniStack emulator).
+# The fast tier: every test not marked slow (pytest.ini), each within its time budget.
 test: $(VENV)/.dev-installed node_modules/.package-lock.json lint
-	$(VENV_PYTHON) -m pytest $(if $(SKIP_DEPLOY_LOCAL),-m "not deploy_local")
+	$(VENV_PYTHON) -m pytest -m "not slow"
+
+# make test, then the slow tier (CLI commands in fresh shells, `make workload` in a copy, benchmarks
+# in smoke mode, the local deploy): what CI runs. SKIP_DEPLOY_LOCAL=1 leaves out tests/deploy_local/.
+check: test
+	$(VENV_PYTHON) -m pytest -m "slow$(if $(SKIP_DEPLOY_LOCAL), and not deploy_local)"
 
 lint: $(VENV)/.dev-installed
 	$(VENV_PYTHON) -m ruff check .

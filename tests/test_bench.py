@@ -30,6 +30,7 @@ def test_make_bench_runs_what_this_test_runs() -> None:
     assert "for script in bench/*.py" in makefile
 
 
+@pytest.mark.slow  # each smoke run starts the real script: synths, runs, emulators
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda path: path.name)
 def test_the_benchmark_runs_in_smoke_mode(script: Path, cdk_home: Path) -> None:
     result = subprocess.run(

@@ -103,6 +103,7 @@ def _templates(outdir: Path) -> dict[str, str]:
     return {path.name: path.read_text() for path in sorted(outdir.glob("*.template.json"))}
 
 
+@pytest.mark.slow  # a CDK CLI synth of its own
 def test_a_populated_cli_cache_changes_a_synth_that_inherits_the_shell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +124,7 @@ def test_a_populated_cli_cache_changes_a_synth_that_inherits_the_shell(
     assert f"arn:aws:logs:{SHELL_REGION}:{CACHED_ACCOUNT}:" in log_export
 
 
+@pytest.mark.slow  # a CDK CLI synth of its own
 def test_the_suites_cli_synth_ignores_the_shell_and_its_cli_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_synth: Path, cdk_home: Path
 ) -> None:

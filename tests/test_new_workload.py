@@ -14,6 +14,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
+# A copy of the tree, a stamped workload and its own synths and tests: minutes, so the slow tier.
+pytestmark = pytest.mark.slow
+
 NAME = "fork-trial"
 # The copy holds what git would see (tracked files and new ones not ignored), so nothing installed or
 # generated (.venv, node_modules, .cache, cdk.out) is copied. node_modules (the CDK CLI) and .cache

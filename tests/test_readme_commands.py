@@ -137,6 +137,7 @@ def _stage(command: str) -> str:
     return match.group(1) if match else "dev"
 
 
+@pytest.mark.slow  # `make synth` in a fresh shell, once per documented form
 def test_the_make_synth_commands_print_what_they_made_and_leave_only_it(tmp_path: Path, cdk_home: Path) -> None:
     # All into one output folder, in the order the docs show them: a later stage must not find the
     # templates of an earlier one there. OUTDIR keeps the repository's own cdk.out untouched.
@@ -158,6 +159,7 @@ def test_the_make_synth_commands_print_what_they_made_and_leave_only_it(tmp_path
         assert assets and assets == used
 
 
+@pytest.mark.slow  # the CDK CLI in a fresh shell, once per documented command
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "runs" and c.text.startswith("./cdk")], ids=_ids)
 def test_the_cdk_wrapper_commands_work_from_a_fresh_shell(command: Command, tmp_path: Path, cdk_home: Path) -> None:
     text = command.text + (f" --quiet --output {tmp_path}" if " synth" in command.text else "")

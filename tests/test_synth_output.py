@@ -29,7 +29,8 @@ def test_the_cli_synth_leaves_no_annotation_to_print(cli_synth: Path) -> None:
 
 def test_the_durable_replacement_note_is_still_made_and_so_still_acknowledged() -> None:
     # aws-cdk-lib notes it on any function with durable config; if it stops, drop the acknowledgement.
-    stack = cdk.Stack(cdk.App(), "Probe")
+    # Built-in validation off: it has nothing to do with the note and costs seconds.
+    stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False), "Probe")
     lambda_.Function(
         stack,
         "Durable",

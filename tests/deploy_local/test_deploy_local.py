@@ -34,7 +34,7 @@ from local.emulators import (
 )
 from stacks.workloads import WORKLOADS
 
-pytestmark = pytest.mark.deploy_local
+pytestmark = [pytest.mark.deploy_local, pytest.mark.slow]
 
 EMULATOR = "ministack"
 UPDATED_RETENTION_DAYS = 60
