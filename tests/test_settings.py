@@ -120,6 +120,11 @@ def _deeply_nested(depth: int) -> dict[str, Any]:
     return nested
 
 
+# Each case starts the real `app.py` (an aws_cdk import and jsii's Node process: seconds). The fast tier
+# runs one; the slow tier the odd inputs that cross the CLI/jsii boundary.
+SLOW_ENTRY_POINT = pytest.mark.slow
+
+
 def _cdk_json_with(path: str, value: Any) -> str:
     return json.dumps(_with(path, value))
 
@@ -127,49 +132,53 @@ def _cdk_json_with(path: str, value: Any) -> str:
 @pytest.mark.parametrize(
     ("context_json", "line"),
     [
-        (
+        pytest.param(
             json.dumps({**cdk_json_context(), "kit.logExport.monthsBack": "-1"}),
             "kit.logExport.monthsBack: -1 is not a whole number from 1 to 24",
+            id="negative",
         ),
-        (
+        pytest.param(
             # Python's int() refuses strings past 4300 digits (a ValueError traceback before).
             json.dumps({**cdk_json_context(), "kit.logExport.monthsBack": "9" * 5000}),
             'kit.logExport.monthsBack: "' + "9" * 120 + "... (5000 characters) is not a whole number from 1 to 24",
+            id="5000-digit-string",
+            marks=SLOW_ENTRY_POINT,
         ),
-        (
+        pytest.param(
             # A number literal that long in cdk.json: Node reads it as Infinity, which arrives as null.
             json.dumps(cdk_json_context()).replace('"monthsBack": 3', '"monthsBack": ' + "9" * 5000),
             "kit.logExport.monthsBack: null is not a whole number from 1 to 24",
+            id="5000-digit-literal",
+            marks=SLOW_ENTRY_POINT,
         ),
-        (
+        pytest.param(
             # json.loads of a -c value nested this deep raised RecursionError.
             json.dumps({**cdk_json_context(), "kit.tags": "[" * 50_000 + "]" * 50_000}),
             'kit.tags: "' + "[" * 120 + "... (100000 characters) is not an object of up to 49 tags",
+            id="deep-cli-json",
+            marks=SLOW_ENTRY_POINT,
         ),
-        (
+        pytest.param(
             # In cdk.json itself: jsii would recurse (or Node run out of memory) handing it to Python.
             _cdk_json_with("tags", _deeply_nested(3000)),
             "the CDK context (cdk.json, -c values) is nested more than 16 levels deep; no setting is nested",
+            id="deep-cdk-json",
+            marks=SLOW_ENTRY_POINT,
         ),
-        (
+        pytest.param(
             _cdk_json_with("tags", {"aws:owner": "ops"}),
             'kit.tags: "aws:owner" is not a tag key: 1 to 128 letters, digits, spaces or _ . : / = + - @, not '
             "starting with aws: (reserved for AWS)",
+            id="aws-tag",
+            marks=SLOW_ENTRY_POINT,
         ),
-        (
+        pytest.param(
             _cdk_json_with("durableEtl.schedule.expression", "cron(0 22 * * ? *) || rate(1 minute)"),
             'kit.durableEtl.schedule.expression: "cron(0 22 * * ? *) || rate(1 minute)" is not an EventBridge '
             "Scheduler expression",
+            id="schedule",
+            marks=SLOW_ENTRY_POINT,
         ),
-    ],
-    ids=[
-        "negative",
-        "5000-digit-string",
-        "5000-digit-literal",
-        "deep-cli-json",
-        "deep-cdk-json",
-        "aws-tag",
-        "schedule",
     ],
 )
 def test_the_app_fails_synth_with_one_line_for_a_wrong_value(tmp_path: Path, context_json: str, line: str) -> None:
