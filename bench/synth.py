@@ -1,14 +1,19 @@
-"""Synth time against its floor, and the warm `make test` time, on this machine.
+"""Synth time against its floor, on this machine.
 
 full:  `python app.py` as `cdk synth` starts it: every stack, cdk-nag on, built-in validation off;
        into a fresh cdk.out (every asset bundled) and into a reused one (bundles already there,
        as on a second `make synth`).
 floor: a process importing the same modules that synthesizes one empty stack, validation off.
-Target: full <= 2x floor; warm `make test` <= 60 s.
+Targets: full <= 1.5x floor into a reused cdk.out, <= 2x into a fresh one.
 
-    python bench/synth.py [--skip-make-test] [--smoke]
+The three are run in turn (floor, fresh, reused, floor, ...) rather than one after the other, so
+that a change of load on a shared machine weighs on each of them alike; medians are compared.
+Besides wall time, each run's CPU time (this process's children: Python and jsii's Node) is
+reported, which load changes less.
 
-`--smoke`: one run of each synth and no `make test` (seconds), so the suite keeps this script working.
+    python bench/synth.py [--runs N] [--smoke]
+
+`--smoke`: one run of each (seconds), so the suite keeps this script working.
 A command that fails stops the bench with its exit status and everything it printed.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,7 +31,8 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RUNS = 5
+RUNS = 7
+TARGET_REUSED, TARGET_FRESH = 1.5, 2.0
 
 FLOOR_PROGRAM = """
 import aws_cdk as cdk
@@ -36,17 +43,23 @@ app.synth()
 """
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and what it started and waited for)."""
+    cpu_before, start = _children_cpu(), time.perf_counter()
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
     if result.returncode != 0:
         # The timing is worthless then; what the command said is what the reader needs.
         sys.exit(
             f"bench/synth.py: `{' '.join(command)}` exited with {result.returncode}\n"
             f"--- its stdout ---\n{result.stdout}--- its stderr ---\n{result.stderr}"
         )
-    return elapsed
+    return elapsed, cpu
 
 
 def _app_environment() -> dict[str, str]:
@@ -55,36 +68,50 @@ def _app_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_DEFAULT_"))}
 
 
-def _median(command: list[str], extra_env: dict[str, str], *, runs: int, reuse_outdir: bool = False) -> float:
-    timings = []
-    with tempfile.TemporaryDirectory() as kept_outdir:
-        for _ in range(runs):
-            with tempfile.TemporaryDirectory() as fresh_outdir:
-                outdir = kept_outdir if reuse_outdir else fresh_outdir
-                timings.append(_timed(command, {**_app_environment(), **extra_env, "CDK_OUTDIR": outdir}))
-    return statistics.median(timings)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-make-test", action="store_true", help="measure the synth only")
-    parser.add_argument("--smoke", action="store_true", help="one run each, no make test: checks that the bench runs")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"runs of each (default {RUNS})")
+    parser.add_argument("--smoke", action="store_true", help="one run each: checks that the bench runs")
     arguments = parser.parse_args()
-    runs = 1 if arguments.smoke else RUNS
+    runs = 1 if arguments.smoke else arguments.runs
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    env = {"CDK_CONTEXT_JSON": json.dumps(context), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    if not arguments.smoke:
-        _median([sys.executable, "app.py"], env, runs=1)  # warm the jsii cache and the Lambda dependency cache
-    fresh = _median([sys.executable, "app.py"], env, runs=runs)
-    reused = _median([sys.executable, "app.py"], env, runs=runs, reuse_outdir=True)
-    floor = _median([sys.executable, "-c", FLOOR_PROGRAM], env, runs=runs)
-    print(f"synth full, fresh cdk.out (4 stacks, cdk-nag on), median of {runs}: {fresh:.2f} s")
-    print(f"synth full, reused cdk.out, median of {runs}: {reused:.2f} s")
-    print(f"synth floor (empty stack, same imports), median of {runs}: {floor:.2f} s")
-    print(f"ratio full/floor: fresh {fresh / floor:.2f}, reused {reused / floor:.2f} (target <= 2.00)")
-    if not (arguments.smoke or arguments.skip_make_test):
-        make_test = _timed(["make", "test"], dict(os.environ))
-        print(f"make test, warm caches: {make_test:.1f} s (target <= 60 s)")
+    env = {
+        **_app_environment(),
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    full, floor = [sys.executable, "app.py"], [sys.executable, "-c", FLOOR_PROGRAM]
+    timings: dict[str, list[tuple[float, float]]] = {"floor": [], "fresh": [], "reused": []}
+    with tempfile.TemporaryDirectory() as reused_outdir:
+        # Warms the jsii and Lambda dependency caches, and leaves the bundles the reused runs find.
+        _timed(full, {**env, "CDK_OUTDIR": reused_outdir})
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as fresh_outdir:
+                timings["floor"].append(_timed(floor, {**env, "CDK_OUTDIR": fresh_outdir}))
+            with tempfile.TemporaryDirectory() as fresh_outdir:
+                timings["fresh"].append(_timed(full, {**env, "CDK_OUTDIR": fresh_outdir}))
+            timings["reused"].append(_timed(full, {**env, "CDK_OUTDIR": reused_outdir}))
+
+    def median(kind: str, index: int) -> float:
+        return statistics.median(t[index] for t in timings[kind])
+
+    load = os.getloadavg()[0]
+    print(f"synth, median of {runs} runs taken in turn (load average {load:.1f} at the end):")
+    for kind, label in (
+        ("fresh", "full, fresh cdk.out (every stack, cdk-nag on)"),
+        ("reused", "full, reused cdk.out"),
+        ("floor", "floor (same imports, one empty stack)"),
+    ):
+        print(f"  {label}: {median(kind, 0):.2f} s wall, {median(kind, 1):.2f} s CPU")
+    for index, measure in ((0, "wall"), (1, "CPU")):
+        reused, fresh = (
+            median("reused", index) / median("floor", index),
+            median("fresh", index) / median("floor", index),
+        )
+        print(
+            f"ratio full/floor ({measure}): reused {reused:.2f} (target <= {TARGET_REUSED}), "
+            f"fresh {fresh:.2f} (target <= {TARGET_FRESH})"
+        )
 
 
 if __name__ == "__main__":
