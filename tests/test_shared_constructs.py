@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, add_nag_checks
 from stacks.shared.prefix_access import PrefixAccess
 from stacks.shared.private_bucket import PrivateBucket
 from stacks.shared.sqs_event_source import EventSourceError, subscribe
-from tests.conftest import KitAssembly, cdk_json_context
+from tests.conftest import REPO_ROOT, KitAssembly, cdk_json_context
 
 
 def test_cloudwatch_may_use_alarm_keys_only_for_this_accounts_alarms(kit: KitAssembly) -> None:
@@ -98,10 +100,17 @@ def test_cdk_destroy_leaves_only_the_data_behind(kit: KitAssembly) -> None:
 
 
 def _probe_app(
-    outdir: Path, *, drop: str = "", profile: str = DEFAULT, **queue_options: Any
+    outdir: Path, *, drop: str = "", profile: str = DEFAULT, validate: bool = False, **queue_options: Any
 ) -> tuple[cdk.App, cdk.Stack]:
-    """A stack with an encrypted queue feeding a function that writes under one prefix of a bucket."""
-    app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), DROP_ACKNOWLEDGEMENTS_KEY: drop})
+    """A stack with an encrypted queue feeding a function that writes under one prefix of a bucket.
+
+    `validate`: CDK's built-in CloudFormation validation too. It costs seconds a synth and the suite
+    cfn-lints templates instead (test_the_probe_template_passes_cfn_lint, tests/test_lint.py)."""
+    app = cdk.App(
+        outdir=str(outdir),
+        context={**cdk_json_context(), DROP_ACKNOWLEDGEMENTS_KEY: drop},
+        builtin_cloud_formation_validation=validate,
+    )
     use_profile(app, profile)
     stack = cdk.Stack(app, "Probe")
     common = settings_from_context({**cdk_json_context(), "kit.profile": profile}).common
@@ -128,6 +137,7 @@ def _probe_app(
 
 @dataclass(frozen=True)
 class Probe:
+    outdir: Path
     template: dict[str, Any]
     suppressed: set[tuple[str, str]]  # (resource path, "<pack>::<rule>") of each suppressed finding
     acknowledged: set[tuple[str, str]]  # (construct path, rule id exactly as acknowledged)
@@ -156,7 +166,17 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Probe:
     outdir = tmp_path_factory.mktemp("probe")
     app, stack = _probe_app(outdir)
     template = app.synth().get_stack_by_name(stack.stack_name).template  # raises on an open finding
-    return Probe(template, *_nag_results(outdir))
+    return Probe(outdir, template, *_nag_results(outdir))
+
+
+def test_the_probe_template_passes_cfn_lint(probe: Probe) -> None:
+    # The kit's templates are cfn-linted in tests/test_lint.py; the building blocks alone are too.
+    (template,) = probe.outdir.glob("Probe.template.json")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", "--", str(template)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_encrypted_queue_keeps_what_fails_and_alarms(probe: Probe) -> None:
