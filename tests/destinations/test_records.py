@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from lwk_destinations.errors import (
 )
 from lwk_destinations.job import run_job
 from lwk_destinations.kept import KeptFailure
-from lwk_destinations.records import FailureRecord, SuccessRecord, parse_record
+from lwk_destinations.records import FailureRecord, SuccessRecord, parse_failure_body, parse_record
 
 # The Lambda developer guide's "Example invocation record" (invocation-async-retain-records,
 # awsdocs/aws-lambda-developer-guide doc_source/invocation-async.md), as published.
@@ -99,7 +100,7 @@ def test_a_record_that_is_not_an_object_is_refused() -> None:
 
 
 def test_a_kept_failure_holds_the_payload_and_the_error_and_reads_back() -> None:
-    kept = KeptFailure.from_record(parse_record(GUIDE_FAILURE_RECORD, FailureRecord))
+    kept = KeptFailure.from_record(*parse_failure_body(json.dumps(GUIDE_FAILURE_RECORD)))
 
     again = KeptFailure.from_message_body(kept.to_message_body())
 
@@ -115,7 +116,7 @@ def test_an_event_that_expired_unattempted_is_kept_with_a_reason() -> None:
     event["requestContext"].update(condition="EventAgeExceeded", approximateInvokeCount=0)
     del event["responseContext"], event["responsePayload"]
 
-    kept = KeptFailure.from_record(parse_record(event, FailureRecord))
+    kept = KeptFailure.from_record(*parse_failure_body(json.dumps(event)))
 
     assert (kept.error.type, kept.error.function_error) == ("EventAgeExceeded", None)
     assert "before any attempt" in kept.error.message
