@@ -12,11 +12,12 @@ from stacks.shared.alarm_topic import AlarmTopic
 
 PERIOD = cdk.Duration.minutes(5)
 # Lambda's asynchronous-invocation metrics ("Types of metrics for Lambda functions", Lambda developer
-# guide): an event dropped, a record not delivered to a destination, an event not delivered to a
-# dead-letter queue. Each means a request that is in no queue: one is enough to call a person.
+# guide): events dropped (every event that did not succeed, whether or not it went on to a
+# destination or dead-letter queue), a record not delivered to a destination, an event not
+# delivered to a dead-letter queue. The last two always mean a request in no queue.
 LOST_EVENT_METRICS = {
-    "AsyncEventsDropped": "Lambda dropped asynchronous events of {name} without running them to the end "
-    "(expired, or refused): they are in no queue.",
+    "AsyncEventsDropped": "Lambda dropped asynchronous events of {name}. Every failed event counts, also one "
+    "sent on to a destination or dead-letter queue: one with no kept failure or dead letter to match is lost.",
     "DestinationDeliveryFailures": "Lambda could not deliver an invocation record of {name} to its destination: "
     "that record is lost.",
     "DeadLetterErrors": "Lambda could not send a failed event of {name} to its dead-letter queue: that event is lost.",
@@ -28,7 +29,8 @@ class DestinationsAlarms(Construct):
 
     `watch` adds them, once the resources exist: kept failures waiting; anything in the kept
     failures' dead-letter queue; Lambda's lost-event metrics (LOST_EVENT_METRICS) of every
-    asynchronously invoked function; the destination handlers' own `Errors`. The failure-records
+    asynchronously invoked function, without a Resource dimension (all versions and aliases);
+    the destination handlers' own `Errors`. The failure-records
     queue (an EncryptedQueue on the same topic) alarms on its own dead-letter queue.
     """
 
@@ -55,13 +57,13 @@ class DestinationsAlarms(Construct):
         self,
         *,
         kept: KeptFailures,
-        worker_alias: lambda_.Alias,
-        asynchronous: dict[str, lambda_.IFunction],
+        asynchronous: dict[str, tuple[lambda_.IFunction, tuple[str, ...]]],
         handlers: dict[str, lambda_.IFunction],
         failed_threshold: int,
     ) -> None:
-        """Add the alarms. `asynchronous`: functions invoked asynchronously, by construct id;
-        `handlers`: the destination handlers, whose errors are alarmed."""
+        """Add the alarms. `asynchronous`: functions invoked asynchronously, by construct id, with the
+        LOST_EVENT_METRICS that apply to them; `handlers`: the destination handlers, whose errors
+        are alarmed."""
         self._alarm(
             "KeptFailuresWaiting",
             "Failed requests are kept for replay: read them with the replay command's --dry-run.",
@@ -75,16 +77,9 @@ class DestinationsAlarms(Construct):
             kept.dead_letter_queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
             1,
         )
-        # Kept as it was (on the alias) so that its alarm stays the same resource.
-        self._alarm(
-            "DestinationDeliveryFailures",
-            LOST_EVENT_METRICS["DestinationDeliveryFailures"].format(name="the worker alias"),
-            worker_alias.metric("DestinationDeliveryFailures", period=PERIOD, statistic="Sum"),
-            1,
-        )
-        for name, function in asynchronous.items():
-            for metric_name, description in LOST_EVENT_METRICS.items():
-                # Without a Resource dimension: every version and alias of the function.
+        for name, (function, metric_names) in asynchronous.items():
+            for metric_name in metric_names:
+                description = LOST_EVENT_METRICS[metric_name]
                 self._alarm(
                     f"{name}{metric_name}",
                     description.format(name=name),

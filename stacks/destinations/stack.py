@@ -66,8 +66,12 @@ class DestinationsStack(cdk.Stack):
         worker_alias = worker.route_outcomes(on_success=success.add_live_alias(), on_failure=records, settings=settings)
         alarms.watch(
             kept=kept,
-            worker_alias=worker_alias,
-            asynchronous={"Worker": worker.function, "SuccessHandler": success.function},
+            asynchronous={
+                # The worker has no dead-letter queue (its destination keeps failures); its
+                # DeadLetterErrors alarm stays so that one added later is watched from the start.
+                "Worker": (worker.function, ("AsyncEventsDropped", "DestinationDeliveryFailures", "DeadLetterErrors")),
+                "SuccessHandler": (success.function, ("AsyncEventsDropped", "DeadLetterErrors")),
+            },
             handlers={"SuccessHandler": success.function, "FailureHandler": failure.function},
             failed_threshold=settings.failed_queue_depth_alarm,
         )
