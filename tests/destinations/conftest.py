@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.awslambda.models import LambdaBackend
 
 from support.aws_limits import strict_aws_limits
@@ -18,7 +19,7 @@ from support.paths import use_lambda_code
 from support.sqs_poller import SqsPoller
 from support.stand_ins import mocked_aws
 from tests.conftest import KitAssembly
-from tests.destinations.lambda_async import LambdaAsync
+from tests.destinations.lambda_async import LambdaAsync, Run
 
 # The Lambda asset root is the import root inside Lambda: make it one here too.
 ASSET_ROOT = use_lambda_code("destinations")
@@ -134,3 +135,13 @@ def async_invoke_through_dispatcher(deployed: DeployedStack, monkeypatch: pytest
 
     monkeypatch.setattr(LambdaBackend, "invoke", invoke)
     return deployed.lambda_async
+
+
+def batch_errors(runs: list[Run]) -> list[str]:
+    """The error types of each record a batch handler failed (Powertools' BatchProcessingError)."""
+    return [
+        type(error).__name__
+        for run in runs
+        if isinstance(run.error, BatchProcessingError)
+        for _, error, _ in run.error.child_exceptions
+    ]

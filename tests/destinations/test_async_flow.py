@@ -11,7 +11,7 @@ import pytest
 from lwk_destinations.kept import KeptFailure
 
 from tests.conftest import cdk_json_context
-from tests.destinations.conftest import DeployedStack
+from tests.destinations.conftest import DeployedStack, batch_errors
 
 SETTINGS = cdk_json_context()["kit"]["destinations"]
 
@@ -157,9 +157,7 @@ def test_a_malformed_failure_record_ends_in_the_records_dead_letter_queue_as_it_
 
     runs = deployed.lambda_async.runs_of(deployed.function_name("FailureHandler"))
     # Received 3 times (the queue's maxReceiveCount), then moved, whole, to the dead-letter queue.
-    assert [type(error).__name__ for run in runs for _, error, _ in run.error.child_exceptions] == [
-        "MalformedRecordError"
-    ] * 3
+    assert batch_errors(runs) == ["MalformedRecordError"] * 3
     (dead,) = deployed.drain(deployed.records_dead_letter_queue_url)
     assert dead["Body"] == body
     assert deployed.visible_count(deployed.failed_queue_url) == 0

@@ -140,7 +140,7 @@ def test_a_failed_request_is_kept_exactly_and_replayed_exactly_or_an_alarm_fires
         QueueUrl=deployed.failed_queue_url, MessageBody=message["Body"], MessageAttributes=message["MessageAttributes"]
     )
     sent: list[str] = []
-    async_invoke_through_dispatcher.refuse = lambda function, payload: sent.append(payload)  # type: ignore[func-returns-value]
+    async_invoke_through_dispatcher.refuse = lambda function, payload: sent.append(payload)
     report = replay(
         sqs=deployed.sqs, lambda_client=deployed.lambda_client, s3=deployed.s3, queue_url=deployed.failed_queue_url,
         function=deployed.worker_alias_arn, wait_seconds=0, out=lambda line: None,

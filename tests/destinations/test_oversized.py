@@ -19,7 +19,7 @@ from lwk_destinations.replay import main
 
 from support.aws_limits import LAMBDA_ASYNC_MAX_PAYLOAD_BYTES, RequestTooLargeException
 from tests.conftest import cdk_json_context
-from tests.destinations.conftest import DeployedStack
+from tests.destinations.conftest import DeployedStack, batch_errors
 from tests.destinations.lambda_async import LambdaAsync
 
 ATTEMPTS = 1 + cdk_json_context()["kit"]["destinations"]["maxRetryAttempts"]
@@ -202,8 +202,7 @@ def test_a_failure_that_cannot_be_offloaded_ends_in_the_records_dead_letter_queu
     deployed.lambda_async.run_pending()
 
     failure_runs = deployed.lambda_async.runs_of(deployed.function_name("FailureHandler"))
-    errors = [type(error).__name__ for run in failure_runs for _, error, _ in run.error.child_exceptions]
-    assert errors == ["NoSuchBucket"] * 3
+    assert batch_errors(failure_runs) == ["NoSuchBucket"] * 3
     assert deployed.visible_count(deployed.failed_queue_url) == 0  # no summary pointing to nothing
     (dead,) = deployed.drain(deployed.records_dead_letter_queue_url)
     assert json.loads(dead["Body"])["requestPayload"] == payload  # the whole record, kept

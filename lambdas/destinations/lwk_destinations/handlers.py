@@ -25,6 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -86,7 +87,7 @@ def success(event: Any, context: LambdaContext) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(log_event=False)
-def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
+def failure(event: Any, context: LambdaContext) -> PartialItemFailureResponse:
     """A batch of failure records from the failure-records queue; answers which ones to receive again."""
     return process_partial_response(
         event=event, record_handler=keep, processor=BatchProcessor(event_type=EventType.SQS), context=context
