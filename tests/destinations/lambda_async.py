@@ -124,7 +124,7 @@ class LambdaAsync:
     dead_letter_targets: Mapping[str, str] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     runs: list[Run] = field(default_factory=list)
-    # Decides whether Lambda accepts an asynchronous invoke: return an error to refuse it.
+    # Decides whether Lambda accepts an asynchronous invoke (function, payload text): return an error to refuse it.
     refuse: Callable[[str, Any], LambdaClientError | None] = lambda function, payload: None
     event_sources: list[SqsPoller] = field(default_factory=list)
     # (function name, metric name) -> count, for Lambda's metrics that say something was lost.
