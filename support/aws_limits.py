@@ -3,7 +3,7 @@
 moto 5.2.5 is more lenient than AWS in places the kit depends on: it accepts DynamoDB items nested
 deeper than 32 levels and numbers DynamoDB refuses, writes a `BatchWriteItem` item by item (so one
 bad item leaves the ones before it written), counts SQS and SNS message sizes in characters and
-without the message attributes, accepts any `StartExecution` input, and has no asynchronous Lambda
+without the message attributes, takes SQS bodies with characters SQS refuses, accepts any `StartExecution` input, and has no asynchronous Lambda
 payload limit. Inside `strict_aws_limits()` each of these answers with the error AWS answers with:
 
     with mock_aws(), strict_aws_limits():
@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import inspect
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal, InvalidOperation
@@ -39,7 +40,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.sns.exceptions import InvalidParameterValue as SnsInvalidParameter
 from moto.sns.models import Topic
-from moto.sqs.exceptions import BatchRequestTooLong
+from moto.sqs.exceptions import BatchRequestTooLong, SQSException
 from moto.sqs.exceptions import InvalidParameterValue as SqsInvalidParameterValue
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.exceptions import ValidationException as StatesValidationException
@@ -72,6 +73,13 @@ DYNAMODB_ATTRIBUTE_NAME_MAX_BYTES = 65535
 # (256 KiB until AWS raised it in 2025: a queue created with MaximumMessageSize=262144 keeps that.)
 SQS_MAX_MESSAGE_BYTES = 1_048_576
 SQS_MAX_BATCH_BYTES = 1_048_576
+# SendMessage API reference, MessageBody: "A message can include only XML, JSON, and unformatted
+# text. The following Unicode characters are allowed ... #x9 | #xA | #xD | #x20 to #xD7FF | #xE000
+# to #xFFFD | #x10000 to #x10FFFF. If a message contains characters outside the allowed set, Amazon
+# SQS rejects the message and returns an InvalidMessageContents error" (botocore's sqs model, the
+# SendMessage error list). SendMessageBatch has no such error: "The result of sending each message is
+# reported individually in the response", so a refused entry is one `Failed` entry.
+SQS_BODY_REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # --- SNS ----------------------------------------------------------------------------------------
 # Publish / PublishBatch API reference: "By default, the maximum allowed individual message size
@@ -109,7 +117,8 @@ class RequestTooLargeException(LambdaClientError):
 
 
 def _utf8(text: str) -> int:
-    return len(text.encode("utf-8"))
+    # surrogatepass: a lone surrogate (refused elsewhere) must not make the size check itself fail.
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _significant_digits(number: Decimal) -> int:
@@ -301,11 +310,29 @@ def sqs_message_bytes(body: str, attributes: Mapping[str, Any] | None = None) ->
     return _utf8(body) + _attributes_bytes(attributes)
 
 
+class InvalidMessageContents(SQSException):
+    """SQS's answer to a message body holding a character outside its allowed set."""
+
+    def __init__(self, position: int, code_point: int) -> None:
+        super().__init__(
+            "InvalidMessageContents",
+            f"Invalid characters found. Deleted message body: character U+{code_point:04X} at {position}",
+        )
+
+
+def check_sqs_message_body(body: str) -> None:
+    """Raise InvalidMessageContents as SQS does for a body with a character outside its set."""
+    refused = SQS_BODY_REFUSED.search(body)
+    if refused is not None:
+        raise InvalidMessageContents(refused.start(), ord(refused.group()))
+
+
 def _strict_send_message(original: Callable[..., Any]) -> Callable[..., Any]:
     def send_message(self: SQSBackend, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
         # moto sets the attribute from the queue's MaximumMessageSize (default 1 MiB, as AWS).
         limit = int(getattr(self.get_queue(queue_name), "maximum_message_size"))  # noqa: B009
         attributes = kwargs.get("message_attributes") or (args[0] if args else None)
+        check_sqs_message_body(message_body)
         if sqs_message_bytes(message_body, attributes) > limit:
             raise SqsInvalidParameterValue(
                 f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
@@ -322,7 +349,19 @@ def _strict_send_message_batch(original: Callable[..., Any]) -> Callable[..., An
         )
         if total > SQS_MAX_BATCH_BYTES:
             raise BatchRequestTooLong(total)
-        return original(self, queue_name, entries)
+        refused: list[dict[str, Any]] = []
+        accepted: dict[str, dict[str, Any]] = {}
+        for key, entry in entries.items():
+            try:
+                check_sqs_message_body(entry["MessageBody"])
+            except InvalidMessageContents as error:
+                refused.append({"Id": entry["Id"], "SenderFault": True, "Code": error.code, "Message": error.message})
+            else:
+                accepted[key] = entry
+        if not accepted:
+            return [], refused
+        sent, failed = original(self, queue_name, accepted)
+        return sent, [*failed, *refused]
 
     return send_message_batch
 

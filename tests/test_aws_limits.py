@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from support.aws_limits import (
@@ -226,6 +228,49 @@ def test_sqs_default_queue_takes_1_mib(aws: None) -> None:
             )
         )
         assert code == "AWS.SimpleQueueService.BatchRequestTooLong" or "BatchRequestTooLong" in code
+
+
+# The SendMessage reference's allowed set, written as the intervals it lists (not the stand-in's regex).
+SQS_ALLOWED = ((0x9, 0x9), (0xA, 0xA), (0xD, 0xD), (0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF))
+SQS_EDGES = sorted(
+    {bound + step for low, high in SQS_ALLOWED for bound in (low, high) for step in (-1, 0, 1)} - {-1, 0x110000}
+)
+
+
+def _sqs_allows(code_point: int) -> bool:
+    return any(low <= code_point <= high for low, high in SQS_ALLOWED)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code_point=st.one_of(st.sampled_from(SQS_EDGES), st.integers(0, 0x10FFFF)), at=st.integers(0, 3))
+def test_sqs_refuses_exactly_the_characters_outside_its_documented_set(aws: None, code_point: int, at: int) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName=f"chars-{code_point}-{at}")["QueueUrl"]
+    body = "ok" * at + chr(code_point) + "ok"
+    with strict_aws_limits():
+        if _sqs_allows(code_point):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+            (received,) = sqs.receive_message(QueueUrl=url)["Messages"]
+            assert received["Body"] == body
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+        else:
+            code, _ = _error(lambda: sqs.send_message(QueueUrl=url, MessageBody=body))
+            assert code == "InvalidMessageContents"
+        # A batch reports the refused entry alone and sends the others.
+        answer = sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": "plain", "MessageBody": "ok"}, {"Id": "probe", "MessageBody": body}]
+        )
+        refused = {entry["Id"]: entry["Code"] for entry in answer.get("Failed", [])}
+        assert refused == ({} if _sqs_allows(code_point) else {"probe": "InvalidMessageContents"})
+        assert {entry["Id"] for entry in answer.get("Successful", [])} == {"plain", "probe"} - set(refused)
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_plain_moto_takes_characters_sqs_refuses(aws: None) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="chars")["QueueUrl"]
+    for character in ("\ufffe", "\uffff", "\x00", "\x1f"):  # a lone surrogate makes moto fail
+        sqs.send_message(QueueUrl=url, MessageBody=f"a{character}b")  # the control: no error
 
 
 # --- SNS -----------------------------------------------------------------------------------------

@@ -10,15 +10,22 @@ from constructs import Construct
 from stacks.destinations.contract import contract
 from stacks.destinations.kept_failures import KeptFailures
 from stacks.settings.common import CommonSettings
+from stacks.shared.encrypted_queue import EncryptedQueue
 from stacks.shared.kit_function import KitFunction
+from stacks.shared.sqs_event_source import subscribe
+
+# Records are small and independent; a batch of 10 (SQS's receive maximum) needs no batching window.
+RECORDS_BATCH_SIZE = 10
 
 
 class FailureHandler(KitFunction):
-    """`lwk_destinations.handlers.failure`: keeps each failed request in the kept-failures queue.
+    """`lwk_destinations.handlers.failure`: reads the failure records of `records` (the worker's
+    on-failure destination) and keeps each failed request in the kept-failures queue.
 
-    May send to that queue (and use its key for it) and write under the offload bucket's prefix
-    (a kept failure too big for the queue), nothing else; a record it cannot process
-    goes, after Lambda's retries, to the queue's dead-letter queue.
+    Subscribed to `records` with partial batch responses; may send to the kept-failures queue (and
+    use its key for it) and write under the offload bucket's prefix (a kept failure too big for the
+    queue), nothing else. A record it cannot process is received again and, after the queue's
+    receive limit, moves to the records' dead-letter queue (which alarms).
     """
 
     def __init__(
@@ -29,6 +36,7 @@ class FailureHandler(KitFunction):
         common: CommonSettings,
         code: lambda_.Code,
         kept: KeptFailures,
+        records: EncryptedQueue,
         log_payloads: bool,
     ) -> None:
         super().__init__(
@@ -46,4 +54,4 @@ class FailureHandler(KitFunction):
             description="On-failure destination of the worker: keeps the failed request for replay",
         )
         kept.grant_keep(self)
-        kept.send_async_failures_of(self)
+        subscribe(self, records, batch_size=RECORDS_BATCH_SIZE)

@@ -28,7 +28,7 @@ class KeptFailures(Construct):
     Creates a customer managed KMS key (rotated) and two standard SQS queues encrypted with it,
     TLS-only, kept 14 days: `queue` (one message per failed request, written by the failure
     handler, at most contract.KEPT_MESSAGE_MAX_BYTES each) and `dead_letter_queue` (messages
-    received too often without being replayed, and the events the destination handlers could not
+    received too often without being replayed, and the events the success handler could not
     process). `offload` is a PrivateBucket for whole kept failures too big for the queue, under
     contract.OFFLOAD_PREFIX, expired after contract.OFFLOAD_EXPIRATION_DAYS. Grants nothing until
     asked: see `grant_keep`, `send_async_failures_of` and `replay_statements`.

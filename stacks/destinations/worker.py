@@ -10,8 +10,10 @@ from aws_cdk import aws_lambda_destinations as destinations
 from constructs import Construct
 
 from stacks.destinations.contract import contract
+from stacks.destinations.queue_destination import QueueDestination
 from stacks.destinations.settings import DestinationsSettings
 from stacks.settings.common import CommonSettings
+from stacks.shared.encrypted_queue import EncryptedQueue
 from stacks.shared.kit_function import KitFunction
 from stacks.shared.nag import acknowledge
 
@@ -43,23 +45,26 @@ class Worker(KitFunction):
             acknowledge(
                 self.function,
                 rule_id,
-                "The worker's failed events go to its on-failure destination (the failure handler, which keeps "
-                "them in an encrypted queue with the error); a dead-letter queue would hold a second copy "
-                "without it.",
+                "The worker's failed events go to its on-failure destination (the failure-records queue, whose "
+                "handler keeps them in an encrypted queue with the error); a dead-letter queue would hold a "
+                "second copy without it.",
             )
 
     def route_outcomes(
-        self, *, on_success: lambda_.IFunction, on_failure: lambda_.IFunction, settings: DestinationsSettings
+        self, *, on_success: lambda_.IFunction, on_failure: EncryptedQueue, settings: DestinationsSettings
     ) -> lambda_.Alias:
-        """Publish `live` and send its outcomes to the two destinations (Lambda functions, wired directly).
+        """Publish `live`; send its success records to `on_success` and its failure records to `on_failure`.
 
-        Destinations should be aliases: the worker's role may then invoke exactly those published
-        versions, not every version of the functions (`<arn>:*`).
+        The success destination should be an alias: the worker's role may then invoke exactly that
+        published version, not every version of the function (`<arn>:*`). Failure records go to a
+        queue, not to a function: a function's event is parsed by the Lambda runtime, whose JSON
+        parser turns numbers into floats (`1e400` -> `inf`, digits lost); a message body is text,
+        and the failure handler keeps the request payload exactly as Lambda wrote it.
         """
         alias = self.add_live_alias()
         alias.configure_async_invoke(
             on_success=destinations.LambdaDestination(on_success, response_only=False),
-            on_failure=destinations.LambdaDestination(on_failure, response_only=False),
+            on_failure=QueueDestination(on_failure),
             retry_attempts=settings.max_retry_attempts,
             max_event_age=cdk.Duration.seconds(settings.max_event_age_seconds),
         )

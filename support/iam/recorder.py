@@ -97,6 +97,14 @@ S3_ACTIONS = {
     "ListObjectVersions": "s3:ListBucketVersions",
     "HeadObject": "s3:GetObject",
 }
+# SQS batch operations are authorized as the single-message action ("Amazon SQS batch actions",
+# SQS developer guide: "setting permissions for SendMessage, DeleteMessage, or ChangeMessageVisibility
+# sets permissions for the corresponding batch versions").
+SQS_ACTIONS = {
+    "SendMessageBatch": "sqs:SendMessage",
+    "DeleteMessageBatch": "sqs:DeleteMessage",
+    "ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 # Operations that authorize on "*" (no resource-level permissions).
 WILDCARD_OPERATIONS = {("logs", "DescribeExportTasks"), ("xray", "PutTraceSegments"), ("xray", "PutTelemetryRecords")}
 
@@ -153,7 +161,7 @@ def iam_requests(call: AwsCall) -> Iterator[IamRequest]:
         for table in tables:
             yield IamRequest(f"dynamodb:{operation}", f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{table}", {})
     elif service == "sqs":
-        yield IamRequest(f"sqs:{operation}", _queue_arn(params["QueueUrl"]), {})
+        yield IamRequest(SQS_ACTIONS.get(operation, f"sqs:{operation}"), _queue_arn(params["QueueUrl"]), {})
     elif service == "sns":
         yield IamRequest(f"sns:{operation}", params.get("TopicArn") or params["TargetArn"], {})
     elif service == "logs" and "logGroupName" in params:

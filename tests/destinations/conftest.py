@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.awslambda.models import LambdaBackend
 
 from support.aws_limits import strict_aws_limits
 from support.cfn import ACCOUNT, REGION, Deployment, deploy
 from support.paths import use_lambda_code
+from support.sqs_poller import SqsPoller
 from support.stand_ins import mocked_aws
 from tests.conftest import KitAssembly
-from tests.destinations.lambda_async import LambdaAsync
+from tests.destinations.lambda_async import LambdaAsync, Run
 
 # The Lambda asset root is the import root inside Lambda: make it one here too.
 ASSET_ROOT = use_lambda_code("destinations")
@@ -51,6 +53,14 @@ class DeployedStack:
     @property
     def dead_letter_queue_url(self) -> str:
         return self.deployment.outputs["DeadLetterQueueUrl"]
+
+    @property
+    def records_dead_letter_queue_url(self) -> str:
+        return self.deployment.outputs["FailureRecordsDeadLetterQueueUrl"]
+
+    @property
+    def records_queue_url(self) -> str:
+        return self.deployment.outputs["FailureRecordsQueueUrl"]
 
     @property
     def offload_bucket(self) -> str:
@@ -102,7 +112,11 @@ def deployed(aws: None, kit: KitAssembly) -> DeployedStack:
     deployment = deploy(kit.templates["destinations"])
     clients = deployment.clients
     lambda_async = LambdaAsync(
-        lambda_client=clients["lambda"], sqs_client=clients["sqs"], dead_letter_targets=deployment.dead_letter_targets
+        lambda_client=clients["lambda"],
+        sqs_client=clients["sqs"],
+        dead_letter_targets=deployment.dead_letter_targets,
+        # The failure handler's SQS event source: records sent to the queue reach it.
+        event_sources=[SqsPoller(deployment, "destinations")],
     )
     return DeployedStack(deployment, lambda_async, clients["sqs"], clients["lambda"], clients["s3"])
 
@@ -121,3 +135,13 @@ def async_invoke_through_dispatcher(deployed: DeployedStack, monkeypatch: pytest
 
     monkeypatch.setattr(LambdaBackend, "invoke", invoke)
     return deployed.lambda_async
+
+
+def batch_errors(runs: list[Run]) -> list[str]:
+    """The error types of each record a batch handler failed (Powertools' BatchProcessingError)."""
+    return [
+        type(error).__name__
+        for run in runs
+        if isinstance(run.error, BatchProcessingError)
+        for _, error, _ in run.error.child_exceptions
+    ]

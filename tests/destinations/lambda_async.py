@@ -22,6 +22,17 @@ dispatcher does what the Lambda developer guide says Lambda does, reading every 
   {errorMessage, errorType, requestId, stackTrace} as the Python runtime returns it, see
   python-exceptions.md). A Lambda destination is itself invoked asynchronously (so its own retries
   and dead-letter queue apply); an SQS destination receives the record as the message body.
+- The request payload is written into an SQS record as the client sent it (its JSON text,
+  verbatim), the rest of the record as JSON with characters outside ASCII as they are. The guide
+  does not say how Lambda writes it; verbatim is the assumption the kit documents. A record SQS
+  refuses (size, characters) is counted as a `DestinationDeliveryFailures` metric and is lost, as
+  the guide says ("Delivery errors can also occur due to permissions errors and size limits").
+- Lambda's metrics that say something was lost are counted in `metrics` (function name, metric
+  name): `AsyncEventsDropped` (every event that did not succeed: the guide counts events sent to a
+  destination or dead-letter queue too), `DestinationDeliveryFailures`, `DeadLetterErrors`, and
+  `Errors` of every run that raised (the SQS event source's runs included).
+- `event_sources`: SQS pollers (support.sqs_poller) for the stack's event source mappings, run by
+  `run_pending` until nothing is left, so a record sent to a queue reaches its handler.
 - When a function has a DeadLetterConfig, a failed event goes there as-is, with the attributes
   RequestID (String), ErrorCode (Number) and ErrorMessage (String, first 1 KB): "Dead-letter
   queues" in the same guide.
@@ -45,16 +56,18 @@ import json
 import os
 import traceback
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from moto.awslambda.exceptions import LambdaClientError
 
 from support.aws_limits import check_async_invoke_payload
+from support.sqs_poller import SqsPoller
 
 DEFAULT_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
@@ -111,9 +124,16 @@ class LambdaAsync:
     dead_letter_targets: Mapping[str, str] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     runs: list[Run] = field(default_factory=list)
-    # Decides whether Lambda accepts an asynchronous invoke: return an error to refuse it.
+    # Decides whether Lambda accepts an asynchronous invoke (function, payload text): return an error to refuse it.
     refuse: Callable[[str, Any], LambdaClientError | None] = lambda function, payload: None
+    event_sources: list[SqsPoller] = field(default_factory=list)
+    # (function name, metric name) -> count, for Lambda's metrics that say something was lost.
+    metrics: Counter[tuple[str, str]] = field(default_factory=Counter)
     _queue: deque[_Event] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        for poller in self.event_sources:
+            poller.invoke = self._mapping_invoker(poller)
 
     # -- accepting ------------------------------------------------------------------------------
 
@@ -136,7 +156,7 @@ class LambdaAsync:
         body = payload if isinstance(payload, str) else json.dumps(payload)
         if not from_lambda:
             check_async_invoke_payload(body)
-        refusal = self.refuse(function, json.loads(body))
+        refusal = self.refuse(function, body)
         if refusal is not None:
             raise refusal
         request_id = str(uuid.uuid4())
@@ -146,8 +166,37 @@ class LambdaAsync:
     # -- processing -----------------------------------------------------------------------------
 
     def run_pending(self) -> None:
-        while self._queue:
-            self._process(self._queue.popleft())
+        while True:
+            while self._queue:
+                self._process(self._queue.popleft())
+            if not any(poller.poll().batches for poller in self.event_sources) and not self._queue:
+                return
+
+    def lost(self, function_name: str) -> Counter[str]:
+        """The loss metrics of one function (AsyncEventsDropped excluded: it counts kept failures too)."""
+        return Counter(
+            {
+                metric: n
+                for (name, metric), n in self.metrics.items()
+                if name == function_name and metric != "AsyncEventsDropped"
+            }
+        )
+
+    def _mapping_invoker(self, poller: SqsPoller) -> Callable[[Any], Any]:
+        invoke = poller.invoke
+
+        def run(event: Any) -> Any:
+            started = Run(poller.function.name, "$LATEST", str(uuid.uuid4()), 1, self.now, event)
+            try:
+                result = invoke(json.loads(json.dumps(event)))
+            except Exception as error:
+                self.runs.append(dataclasses.replace(started, error=error))
+                self.metrics[(poller.function.name, "Errors")] += 1
+                raise
+            self.runs.append(dataclasses.replace(started, result=result))
+            return result
+
+        return run
 
     def runs_of(self, function_name: str) -> list[Run]:
         return [run for run in self.runs if run.function_name == function_name]
@@ -172,11 +221,16 @@ class LambdaAsync:
                 break
         record = self._record(event, condition, last)
         outcome = "OnSuccess" if condition == "Success" else "OnFailure"
+        if condition != "Success":
+            self.metrics[(event.function_name, "AsyncEventsDropped")] += 1
         destination = config.get("DestinationConfig", {}).get(outcome, {})
         if destination.get("Destination"):
-            self._deliver(destination["Destination"], record)
+            self._deliver(event, destination["Destination"], record)
         if condition != "Success" and event.function_name in self.dead_letter_targets:
-            self._dead_letter(event, last)
+            try:
+                self._dead_letter(event, last)
+            except ClientError:
+                self.metrics[(event.function_name, "DeadLetterErrors")] += 1
 
     def _event_invoke_config(self, function_name: str, qualifier: str) -> dict[str, Any]:
         # Asked for the qualifier as Lambda would; moto keeps one config per function and ignores it.
@@ -196,17 +250,20 @@ class LambdaAsync:
             invoked_function_arn=invoked_arn,
             aws_request_id=event.request_id,
         )
-        payload = json.loads(event.payload)
         module_name, _, attribute = configuration["Handler"].rpartition(".")
         with _environment(configuration.get("Environment", {}).get("Variables", {})):
             # Imported with the function's environment in force, as Lambda's init phase does.
             handler = getattr(importlib.import_module(module_name), attribute)
-            started = Run(event.function_name, event.qualifier, event.request_id, attempt, self.now, payload)
+            started = Run(event.function_name, event.qualifier, event.request_id, attempt, self.now, None)
             try:
-                # Through JSON, as the runtime marshals it: a handler must return serialisable data.
+                # The runtime parses the event (an event it cannot parse is a function error, as
+                # the runtime's Runtime.UnmarshalError is), and marshals the result through JSON.
+                payload = json.loads(event.payload)
+                started = dataclasses.replace(started, event=payload)
                 result = json.loads(json.dumps(handler(copy.deepcopy(payload), context)))
             except Exception as error:  # the runtime turns any exception into a function error
                 run = dataclasses.replace(started, error=error)
+                self.metrics[(event.function_name, "Errors")] += 1
             else:
                 run = dataclasses.replace(started, result=result)
         self.runs.append(run)
@@ -225,7 +282,8 @@ class LambdaAsync:
                 "condition": condition,
                 "approximateInvokeCount": sum(1 for run in self.runs if run.request_id == event.request_id),
             },
-            "requestPayload": json.loads(event.payload),
+            # The payload's text, spliced in verbatim where the record is written (see _record_text).
+            "requestPayload": _Verbatim(event.payload),
         }
         if last is not None:
             response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": configuration["Version"]}
@@ -235,12 +293,19 @@ class LambdaAsync:
             record["responsePayload"] = last.result if last.error is None else _error_document(last)
         return record
 
-    def _deliver(self, destination_arn: str, record: dict[str, Any]) -> None:
+    def _deliver(self, event: _Event, destination_arn: str, record: dict[str, Any]) -> None:
         service = destination_arn.split(":")[2]
         if service == "lambda":
-            self.invoke_async(destination_arn, record, from_lambda=True)
+            # A function's event: the runtime parses it, so the payload is read as a JSON value.
+            parsed = {**record, "requestPayload": json.loads(event.payload)}
+            self.invoke_async(destination_arn, parsed, from_lambda=True)
         elif service == "sqs":
-            self.sqs_client.send_message(QueueUrl=self._queue_url(destination_arn), MessageBody=json.dumps(record))
+            try:
+                self.sqs_client.send_message(
+                    QueueUrl=self._queue_url(destination_arn), MessageBody=_record_text(record)
+                )
+            except ClientError:
+                self.metrics[(event.function_name, "DestinationDeliveryFailures")] += 1
         else:
             raise NotImplementedError(f"destination type {service!r} is not modelled by this dispatcher")
 
@@ -262,6 +327,30 @@ class LambdaAsync:
     def _queue_url(self, queue_arn: str) -> str:
         *_, account, name = queue_arn.split(":")
         return self.sqs_client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+
+
+@dataclass(frozen=True)
+class _Verbatim:
+    """JSON text to be written into a record as it is."""
+
+    text: str
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    """The record as JSON text, each _Verbatim member written as its text."""
+    placeholders = {
+        f"\u0000verbatim{index}": value.text
+        for index, value in enumerate(record.values())
+        if isinstance(value, _Verbatim)
+    }
+    marked = {
+        name: f"\u0000verbatim{index}" if isinstance(value, _Verbatim) else value
+        for index, (name, value) in enumerate(record.items())
+    }
+    text = json.dumps(marked, ensure_ascii=False)
+    for placeholder, verbatim in placeholders.items():
+        text = text.replace(json.dumps(placeholder, ensure_ascii=False), verbatim, 1)
+    return text
 
 
 def _split_function(function: str) -> tuple[str, str | None]:

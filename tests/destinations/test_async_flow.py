@@ -11,7 +11,7 @@ import pytest
 from lwk_destinations.kept import KeptFailure
 
 from tests.conftest import cdk_json_context
-from tests.destinations.conftest import DeployedStack
+from tests.destinations.conftest import DeployedStack, batch_errors
 
 SETTINGS = cdk_json_context()["kit"]["destinations"]
 
@@ -110,8 +110,9 @@ def test_an_event_older_than_the_maximum_age_is_never_run_and_yields_event_age_e
 
     assert deployed.lambda_async.runs_of(deployed.function_name("Worker")) == []
     (failure_run,) = deployed.lambda_async.runs_of(deployed.function_name("FailureHandler"))
-    assert failure_run.event["requestContext"]["condition"] == "EventAgeExceeded"
-    assert failure_run.event["requestContext"]["approximateInvokeCount"] == 0
+    (record,) = (json.loads(message["body"]) for message in failure_run.event["Records"])
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
     (message,) = deployed.drain(deployed.failed_queue_url)
     kept = KeptFailure.from_message_body(message["Body"])
     assert (kept.condition, kept.error.type, kept.request_payload) == ("EventAgeExceeded", "EventAgeExceeded", payload)
@@ -130,10 +131,11 @@ def test_retries_stop_when_the_next_one_would_exceed_the_maximum_age(deployed: D
     assert (kept.condition, kept.approximate_invoke_count, kept.error.type) == ("EventAgeExceeded", 2, "JobFailedError")
 
 
-@pytest.mark.parametrize("handler", ["FailureHandler", "SuccessHandler"])
-def test_a_malformed_record_ends_in_the_dead_letter_queue_not_dropped(deployed: DeployedStack, handler: str) -> None:
-    malformed = {"version": "1.0", "requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"x": 1}}
+MALFORMED = {"version": "1.0", "requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"x": 1}}
 
+
+def test_a_malformed_success_record_ends_in_the_dead_letter_queue_not_dropped(deployed: DeployedStack) -> None:
+    handler, malformed = "SuccessHandler", MALFORMED
     request_id = deployed.lambda_async.invoke_async(deployed.alias_arn(handler), malformed)
     deployed.lambda_async.run_pending()
 
@@ -144,3 +146,19 @@ def test_a_malformed_record_ends_in_the_dead_letter_queue_not_dropped(deployed: 
     assert dead["MessageAttributes"]["RequestID"]["StringValue"] == request_id
     assert "not a valid" in dead["MessageAttributes"]["ErrorMessage"]["StringValue"]
     assert deployed.visible_count(deployed.failed_queue_url) == 0
+
+
+@pytest.mark.parametrize("body", [json.dumps(MALFORMED), "{not json", '{"requestPayload": [1, 2}'])
+def test_a_malformed_failure_record_ends_in_the_records_dead_letter_queue_as_it_was(
+    deployed: DeployedStack, body: str
+) -> None:
+    deployed.sqs.send_message(QueueUrl=deployed.records_queue_url, MessageBody=body)
+    deployed.lambda_async.run_pending()
+
+    runs = deployed.lambda_async.runs_of(deployed.function_name("FailureHandler"))
+    # Received 3 times (the queue's maxReceiveCount), then moved, whole, to the dead-letter queue.
+    assert batch_errors(runs) == ["MalformedRecordError"] * 3
+    (dead,) = deployed.drain(deployed.records_dead_letter_queue_url)
+    assert dead["Body"] == body
+    assert deployed.visible_count(deployed.failed_queue_url) == 0
+    assert deployed.lambda_async.lost(deployed.function_name("FailureHandler")) == {"Errors": 3}

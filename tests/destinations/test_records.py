@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lwk_destinations.errors import (
     InvalidJobRequestError,
     JobFailedError,
@@ -13,8 +16,11 @@ from lwk_destinations.errors import (
     UnreadableKeptFailureError,
 )
 from lwk_destinations.job import run_job
+from lwk_destinations.json_text import take_members
 from lwk_destinations.kept import KeptFailure
-from lwk_destinations.records import FailureRecord, SuccessRecord, parse_record
+from lwk_destinations.records import FailureRecord, SuccessRecord, parse_failure_body, parse_record
+
+from tests.destinations.hostile_json import JSON_TEXT
 
 # The Lambda developer guide's "Example invocation record" (invocation-async-retain-records,
 # awsdocs/aws-lambda-developer-guide doc_source/invocation-async.md), as published.
@@ -99,7 +105,7 @@ def test_a_record_that_is_not_an_object_is_refused() -> None:
 
 
 def test_a_kept_failure_holds_the_payload_and_the_error_and_reads_back() -> None:
-    kept = KeptFailure.from_record(parse_record(GUIDE_FAILURE_RECORD, FailureRecord))
+    kept = KeptFailure.from_record(*parse_failure_body(json.dumps(GUIDE_FAILURE_RECORD)))
 
     again = KeptFailure.from_message_body(kept.to_message_body())
 
@@ -115,7 +121,7 @@ def test_an_event_that_expired_unattempted_is_kept_with_a_reason() -> None:
     event["requestContext"].update(condition="EventAgeExceeded", approximateInvokeCount=0)
     del event["responseContext"], event["responsePayload"]
 
-    kept = KeptFailure.from_record(parse_record(event, FailureRecord))
+    kept = KeptFailure.from_record(*parse_failure_body(json.dumps(event)))
 
     assert (kept.error.type, kept.error.function_error) == ("EventAgeExceeded", None)
     assert "before any attempt" in kept.error.message
@@ -153,3 +159,32 @@ def test_a_message_written_before_schema_2_still_reads_and_replays() -> None:
     kept = KeptFailure.from_message_body(body)
     assert (kept.schema_version, kept.request_id, kept.replayable) == (2, "r-1", True)
     assert kept.request_payload == {"Success": False, "orderId": "o-1"}
+
+
+def _standard_library_reads(text: str) -> bool:
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)  # NaN, Infinity: Python's extension, not JSON
+
+    try:
+        json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+JSONISH = st.text(alphabet=st.sampled_from([*'{}[]:,"\\ -+.eE0129aflnrstu\t\n/', "\x01", "\u2028", "\ud800"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.one_of(JSONISH, JSON_TEXT, JSON_TEXT.map(lambda t: t[:-1]), JSON_TEXT.map(lambda t: t + "]")))
+def test_the_payload_scanner_accepts_exactly_the_json_the_standard_library_reads(text: str) -> None:
+    # The scanner that finds the request payload in a record never parses it; it must still agree with
+    # a real parser about what JSON is (RFC 8259), so that a record it accepts is one a reader can read.
+    document = "{" + '"k": ' + text + "}"
+    try:
+        _, taken = take_members(document, ("k",))
+    except MalformedRecordError:
+        assert not _standard_library_reads(document)
+    else:
+        assert _standard_library_reads(document)
+        assert json.loads(taken["k"], parse_float=str) == json.loads(text, parse_float=str)

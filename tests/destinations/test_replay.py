@@ -83,7 +83,7 @@ def test_a_refused_reinvoke_keeps_its_message(
 ) -> None:
     _keep_expired_requests(deployed, [{"Success": True, "orderId": order} for order in ("accepted", "refused")])
     async_invoke_through_dispatcher.refuse = lambda function, payload: (
-        _UpdateInProgress() if payload.get("orderId") == "refused" else None
+        _UpdateInProgress() if json.loads(payload).get("orderId") == "refused" else None
     )
 
     assert _replay(deployed) == 1
@@ -106,7 +106,7 @@ def test_dry_run_lists_and_changes_nothing(
     assert output.count("EventAgeExceeded  invokes=0") == 2
     # Ids, outcome and sizes: no payload content (issue 12); the payload is in the message itself.
     listing = "\n".join(line for line in output.splitlines() if not line.startswith("{"))  # not the handlers' logs
-    assert listing.count("payload=32 bytes") == 2
+    assert listing.count("payload=35 bytes") == 2  # the payload's text as the client sent it
     assert "orderId" not in listing and "o-1" not in listing
     assert "2 kept failure(s) listed; dry run" in output
     async_invoke_through_dispatcher.run_pending()

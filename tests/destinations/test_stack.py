@@ -35,7 +35,7 @@ def test_the_event_invoke_config_is_on_the_worker_alias_with_both_destinations_a
 ) -> None:
     worker_alias = _logical_id(template, "AWS::Lambda::Alias", "WorkerLiveAlias")
     success_alias = _logical_id(template, "AWS::Lambda::Alias", "SuccessHandlerLiveAlias")
-    failure_alias = _logical_id(template, "AWS::Lambda::Alias", "FailureHandlerLiveAlias")
+    records = _logical_id(template, "AWS::SQS::Queue", "FailureRecordsQueue")
     template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)  # none on $LATEST
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
@@ -46,31 +46,38 @@ def test_the_event_invoke_config_is_on_the_worker_alias_with_both_destinations_a
             "MaximumEventAgeInSeconds": SETTINGS["maxEventAgeSeconds"],
             "DestinationConfig": {
                 "OnSuccess": {"Destination": {"Ref": success_alias}},
-                "OnFailure": {"Destination": {"Ref": failure_alias}},
+                # A queue: its message bodies reach the failure handler as text, never parsed into floats.
+                "OnFailure": {"Destination": {"Fn::GetAtt": [records, "Arn"]}},
             },
         },
     )
     template.has_resource_properties("AWS::Lambda::Alias", {"Name": "live", "FunctionVersion": Match.any_value()})
 
 
-def test_destinations_are_lambda_functions_wired_directly_not_through_eventbridge(template: Template) -> None:
+def test_destinations_are_wired_directly_not_through_eventbridge(template: Template) -> None:
     template.resource_count_is("AWS::Events::Rule", 0)
 
 
-def test_the_worker_may_invoke_exactly_the_two_destination_aliases(template: Template) -> None:
+def test_the_worker_may_invoke_the_success_alias_and_send_to_the_records_queue_only(template: Template) -> None:
     worker_policy = _logical_id(template, "AWS::IAM::Policy", "WorkerRoleDefaultPolicy")
     statements = template.find_resources("AWS::IAM::Policy")[worker_policy]["Properties"]["PolicyDocument"]["Statement"]
-    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
-    assert invoke == [
-        {
-            "Action": "lambda:InvokeFunction",
-            "Effect": "Allow",
-            "Resource": [
-                {"Ref": _logical_id(template, "AWS::Lambda::Alias", "FailureHandlerLiveAlias")},
-                {"Ref": _logical_id(template, "AWS::Lambda::Alias", "SuccessHandlerLiveAlias")},
-            ],
-        }
+    granted = [
+        (s["Action"], s["Resource"]) for s in statements if not str(s["Action"]).startswith(("xray:", "['logs:"))
     ]
+    assert sorted(granted, key=str) == sorted(
+        [
+            ("lambda:InvokeFunction", {"Ref": _logical_id(template, "AWS::Lambda::Alias", "SuccessHandlerLiveAlias")}),
+            (
+                "sqs:SendMessage",
+                {"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "FailureRecordsQueue"), "Arn"]},
+            ),
+            (
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                {"Fn::GetAtt": [_logical_id(template, "AWS::KMS::Key", "FailureRecordsKey"), "Arn"]},
+            ),
+        ],
+        key=str,
+    )
 
 
 def test_the_failed_requests_queue_is_encrypted_kept_14_days_with_its_own_dlq(template: Template) -> None:
@@ -93,7 +100,10 @@ def test_the_failed_requests_queue_is_encrypted_kept_14_days_with_its_own_dlq(te
     }
 
 
-@pytest.mark.parametrize("queue", ["KeptFailuresQueue", "KeptFailuresDeadLetterQueue"])
+@pytest.mark.parametrize(
+    "queue",
+    ["KeptFailuresQueue", "KeptFailuresDeadLetterQueue", "FailureRecordsQueue", "FailureRecordsDeadLetterQueue"],
+)
 def test_the_queues_refuse_requests_without_tls(template: Template, queue: str) -> None:
     queue_id = _logical_id(template, "AWS::SQS::Queue", queue)
     template.has_resource_properties(
@@ -117,16 +127,28 @@ def test_the_queues_refuse_requests_without_tls(template: Template, queue: str) 
     )
 
 
-def test_the_destination_handlers_fail_into_the_dlq_and_the_worker_into_its_destination(template: Template) -> None:
+def test_the_success_handler_fails_into_the_dlq_the_failure_handler_reads_the_records_queue(
+    template: Template,
+) -> None:
     dlq = _logical_id(template, "AWS::SQS::Queue", "KeptFailuresDeadLetterQueue")
     functions = template.find_resources("AWS::Lambda::Function")
     dead_letter = {logical_id: f["Properties"].get("DeadLetterConfig") for logical_id, f in functions.items()}
-    expected = {"TargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
     assert dead_letter == {
         _logical_id(template, "AWS::Lambda::Function", "WorkerFunction"): None,
-        _logical_id(template, "AWS::Lambda::Function", "SuccessHandlerFunction"): expected,
-        _logical_id(template, "AWS::Lambda::Function", "FailureHandlerFunction"): expected,
+        _logical_id(template, "AWS::Lambda::Function", "SuccessHandlerFunction"): {
+            "TargetArn": {"Fn::GetAtt": [dlq, "Arn"]}
+        },
+        # Invoked by its SQS event source (synchronously): the records queue's redrive keeps what fails.
+        _logical_id(template, "AWS::Lambda::Function", "FailureHandlerFunction"): None,
     }
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": _logical_id(template, "AWS::Lambda::Function", "FailureHandlerFunction")},
+            "EventSourceArn": {"Fn::GetAtt": [_logical_id(template, "AWS::SQS::Queue", "FailureRecordsQueue"), "Arn"]},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
 
 
 def test_only_the_failure_handler_may_write_to_the_failed_requests_queue(template: Template) -> None:
@@ -167,6 +189,57 @@ def test_the_depth_alarm_uses_the_setting(template: Template) -> None:
             "AlarmActions": [{"Ref": Match.string_like_regexp("^AlarmsTopic")}],
         },
     )
+
+
+def _alarms_on_topic(template: Template) -> list[dict[str, Any]]:
+    return [
+        alarm["Properties"]
+        for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("AlarmActions") == [{"Ref": _logical_id(template, "AWS::SNS::Topic", "AlarmsTopic")}]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("function", "metric"),
+    [
+        ("WorkerFunction", "AsyncEventsDropped"),
+        ("WorkerFunction", "DestinationDeliveryFailures"),
+        ("WorkerFunction", "DeadLetterErrors"),
+        ("SuccessHandlerFunction", "AsyncEventsDropped"),
+        ("SuccessHandlerFunction", "DeadLetterErrors"),
+        ("SuccessHandlerFunction", "Errors"),
+        ("FailureHandlerFunction", "Errors"),
+    ],
+)
+def test_every_lost_event_metric_and_handler_error_alarms_on_the_topic(
+    template: Template, function: str, metric: str
+) -> None:
+    function_id = _logical_id(template, "AWS::Lambda::Function", function)
+    matching = [
+        alarm
+        for alarm in _alarms_on_topic(template)
+        if alarm.get("Namespace") == "AWS/Lambda"
+        and alarm.get("MetricName") == metric
+        and alarm.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    ]
+    assert len(matching) == 1
+    (alarm,) = matching
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["Statistic"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+        "Sum",
+    )
+
+
+@pytest.mark.parametrize("queue", ["KeptFailuresDeadLetterQueue", "FailureRecordsDeadLetterQueue"])
+def test_every_dead_letter_queue_alarms_on_the_topic_from_one_message(template: Template, queue: str) -> None:
+    queue_id = _logical_id(template, "AWS::SQS::Queue", queue)
+    assert [
+        alarm["Threshold"]
+        for alarm in _alarms_on_topic(template)
+        if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and alarm.get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ] == [1]
 
 
 def test_the_replay_policy_grants_what_the_command_does_and_nothing_else(template: Template) -> None:

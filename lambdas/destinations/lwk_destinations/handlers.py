@@ -2,14 +2,19 @@
 
 - `worker`: the example job (job.py), invoked asynchronously through its `live` alias;
 - `success`: the on-success destination: logs the outcome and returns a summary;
-- `failure`: the on-failure destination: keeps the failed request for replay (kept.py), offloading
-  a failure too big for the queue to the offload bucket.
+- `failure`: reads the failure records Lambda writes to the failure-records queue (the worker's
+  on-failure destination) and keeps each failed request for replay (kept.py), offloading a failure
+  too big for the queue to the offload bucket. An SQS destination, not a Lambda one: the Lambda
+  runtime parses a function's event into floats (`1e400` -> `inf`, digits lost), a queue message's
+  body reaches the handler as text, and the request payload in it is kept as that text.
 
 Logs carry ids, outcomes, sizes and error types, never payload content nor error messages (they come
 from the payloads and stay in the kept record for replay); kit.destinations.logPayloads adds them
 for debugging (LOG_PAYLOADS=true). A record that does not parse raises MalformedRecordError, and a
-message SQS or S3 refuses raises too: Lambda retries the destination asynchronously and then moves
-the event to the function's dead-letter queue, so nothing is dropped silently.
+message SQS or S3 refuses raises too: the success handler's event is retried by Lambda and then
+moved to its dead-letter queue; a failure record is reported in `batchItemFailures`, received
+again, and after the queue's receive limit moved to the failure-records dead-letter queue. Both
+dead-letter queues alarm, so nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws
@@ -26,7 +34,7 @@ from .config import load_config
 from .contract import KEPT_MESSAGE_MAX_BYTES, SERVICE_NAME
 from .job import run_job
 from .kept import SUMMARY_ERROR_TYPE_CHARS, KeptFailure
-from .records import FailureRecord, SuccessRecord, parse_record
+from .records import SuccessRecord, parse_failure_body, parse_record
 
 logger = Logger(service=SERVICE_NAME)
 
@@ -79,17 +87,26 @@ def success(event: Any, context: LambdaContext) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(log_event=False)
-def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
+def failure(event: Any, context: LambdaContext) -> PartialItemFailureResponse:
+    """A batch of failure records from the failure-records queue; answers which ones to receive again."""
+    return process_partial_response(
+        event=event, record_handler=keep, processor=BatchProcessor(event_type=EventType.SQS), context=context
+    )
+
+
+def keep(record: SQSRecord) -> dict[str, Any]:
+    """Keep the failed request of one failure record (an SQS message whose body is the record)."""
     config = load_config(os.environ)
     target = config.keep_target()
-    record = parse_record(event, FailureRecord)
-    kept = KeptFailure.from_record(record)
-    message = kept
+    failure_record, payload_json = parse_failure_body(record.body)
+    kept = KeptFailure.from_record(failure_record, payload_json)
+    sent = kept
     if not kept.fits_queue(KEPT_MESSAGE_MAX_BYTES):
         # Whole to the bucket first: the queue's summary must never point to nothing.
-        message = kept.summary(aws.offload(kept, bucket=target.offload_bucket))
-    message_id = aws.send_kept_failure(message, queue_url=target.queue_url)
+        sent = kept.summary(aws.offload(kept, bucket=target.offload_bucket))
+    message_id = aws.send_kept_failure(sent, queue_url=target.queue_url)
     extra: dict[str, Any] = {
+        "recordMessageId": record.message_id,
         "messageId": message_id,
         "requestId": kept.request_id,
         "functionArn": kept.function_arn,
@@ -100,9 +117,9 @@ def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
         "errorMessageChars": len(kept.error.message),
         "functionError": kept.error.function_error,
         "requestPayloadBytes": kept.payload_bytes,
-        "messageBytes": message.message_bytes(),
-        "offloaded": message.offloaded.model_dump(by_alias=True) if message.offloaded else None,
-        "truncated": list(message.truncated),
+        "messageBytes": sent.message_bytes(),
+        "offloaded": sent.offloaded.model_dump(by_alias=True) if sent.offloaded else None,
+        "truncated": list(sent.truncated),
     }
     if config.log_payloads:
         extra["kept"] = kept.model_dump(mode="json", by_alias=True)
@@ -111,5 +128,5 @@ def failure(event: Any, context: LambdaContext) -> dict[str, Any]:
         "messageId": message_id,
         "requestId": kept.request_id,
         "condition": kept.condition,
-        "offloaded": message.offloaded is not None,
+        "offloaded": sent.offloaded is not None,
     }

@@ -4,18 +4,23 @@ One SQS message per failed request: the original request payload (what replay re
 worker with) and the error, without the stack trace (that stays in the worker's logs, found by
 request id).
 
-Nothing is lost to a limit:
-- the payload is kept as JSON *text*, so no JSON parser's nesting limit (pydantic's is about 200
-  levels) can refuse the message; only a payload nested deeper than even the standard library can
-  write is cut, and the copy says so (`truncated`), and is then not replayed;
+Nothing is lost or altered on the way:
+- the payload is kept as the JSON *text* Lambda wrote in the invocation record, never parsed
+  (json_text.py): numbers keep every digit (`1e400` stays `1e400`, not `inf`), strings every
+  character, and no parser's nesting limit applies; replay sends that text back as it is;
+- the message is written with every character outside ASCII escaped (as `\\uXXXX`), so nothing in it
+  is a character SQS refuses (U+FFFE, U+FFFF, lone surrogates, most control characters), and it
+  reads back to the same text;
 - a kept failure bigger than the queue's message size (contract.KEPT_MESSAGE_MAX_BYTES), or with an
   error type or message too long to read in a listing, is written whole to the offload bucket, and
   the queue gets a summary that points to it (`offloaded`) and names what it shortened.
+Copies written by earlier versions whose payload was cut (`truncated`) are still read, never replayed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -33,6 +38,9 @@ from .contract import (
 from .errors import UnreadableKeptFailureError
 from .records import FailureCondition, FailureRecord
 
+# SendMessage API reference: a message may hold only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD |
+# #x10000-#x10FFFF; anything else is refused (InvalidMessageContents).
+SQS_REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # In a summary (and in the queue's errorType attribute): enough to read; the full text is offloaded.
 SUMMARY_ERROR_MESSAGE_CHARS = 2048
 SUMMARY_ERROR_TYPE_CHARS = 256
@@ -76,10 +84,9 @@ class KeptFailure(_Message):
     offloaded: Offloaded | None = None
 
     @classmethod
-    def from_record(cls, record: FailureRecord) -> KeptFailure:
-        """The whole kept failure of a record (only a payload no serializer can write is cut)."""
+    def from_record(cls, record: FailureRecord, payload_json: str) -> KeptFailure:
+        """The whole kept failure of a record whose request payload was written as `payload_json`."""
         context = record.request_context
-        payload_json, payload_note = _payload_json(record.request_payload)
         return cls(
             request_id=context.request_id,
             function_arn=context.function_arn,
@@ -88,7 +95,6 @@ class KeptFailure(_Message):
             failed_at=record.timestamp,
             request_payload_json=payload_json,
             error=_error_of(record),
-            truncated=(payload_note,) if payload_note else (),
         )
 
     @property
@@ -105,16 +111,21 @@ class KeptFailure(_Message):
 
     @property
     def payload_bytes(self) -> int:
-        return len(self.request_payload_json.encode()) if self.request_payload_json is not None else 0
+        text = self.request_payload_json
+        return len(text.encode("utf-8", "surrogatepass")) if text is not None else 0
 
     def to_message_body(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        # ensure_ascii: only characters SQS takes, whatever the payload and the error hold.
+        return json.dumps(self.model_dump(mode="json", by_alias=True), separators=(",", ":"), ensure_ascii=True)
 
     def message_attributes(self) -> dict[str, dict[str, str]]:
         """SQS message attributes, so that failures can be told apart without reading bodies."""
         attributes = {
             CONDITION_ATTRIBUTE: {"DataType": "String", "StringValue": self.condition},
-            ERROR_TYPE_ATTRIBUTE: {"DataType": "String", "StringValue": self.error.type[:SUMMARY_ERROR_TYPE_CHARS]},
+            ERROR_TYPE_ATTRIBUTE: {
+                "DataType": "String",
+                "StringValue": sqs_safe(self.error.type[:SUMMARY_ERROR_TYPE_CHARS]),
+            },
         }
         if self.offloaded is not None:
             attributes[OFFLOADED_ATTRIBUTE] = {"DataType": "String", "StringValue": self.offloaded.key}
@@ -123,7 +134,7 @@ class KeptFailure(_Message):
     def message_bytes(self) -> int:
         """The size SQS counts: body plus each attribute's name, data type and value, in UTF-8."""
         attributes = sum(
-            len(name.encode()) + sum(len(value.encode()) for value in attribute.values())
+            len(name.encode()) + sum(len(value.encode("utf-8", "surrogatepass")) for value in attribute.values())
             for name, attribute in self.message_attributes().items()
         )
         return len(self.to_message_body().encode()) + attributes
@@ -196,18 +207,29 @@ class _KeptFailureV1(_Message):
             condition=self.condition,
             approximate_invoke_count=self.approximate_invoke_count,
             failed_at=self.failed_at,
-            request_payload_json=json.dumps(self.request_payload, separators=(",", ":"), ensure_ascii=False),
+            request_payload_json=json.dumps(self.request_payload, separators=(",", ":"), ensure_ascii=True),
             error=self.error,
         )
 
 
 def _validated[Model: _Message](model: type[Model], body: str | bytes) -> Model:
+    # The standard library's parser: pydantic's refuses the escaped lone surrogates a kept error
+    # message may hold.
     try:
-        return model.model_validate_json(body)
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise UnreadableKeptFailureError(f"not a kept failure (<body>: not JSON: {type(error).__name__})") from None
+    try:
+        return model.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "<body>"
         raise UnreadableKeptFailureError(f"not a kept failure ({where}: {first['msg']})") from None
+
+
+def sqs_safe(text: str) -> str:
+    """`text` with each character SQS refuses written as a JSON-style escape (for attribute values)."""
+    return SQS_REFUSED.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _payload_json(payload: Any) -> tuple[str, str | None]:

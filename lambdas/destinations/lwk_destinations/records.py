@@ -16,6 +16,7 @@ Unknown fields are ignored, so a field AWS adds later does not turn records into
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,6 +25,10 @@ from pydantic import ConfigDict
 from pydantic.alias_generators import to_camel
 
 from .errors import MalformedRecordError
+from .json_text import take_members
+
+REQUEST_PAYLOAD = "requestPayload"
+RESPONSE_PAYLOAD = "responsePayload"
 
 # The names are contract.SUCCESS, RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED (a Literal needs them spelled).
 FailureCondition = Literal["RetriesExhausted", "EventAgeExceeded"]
@@ -110,3 +115,22 @@ def parse_record[RecordModel: InvocationRecord](event: Any, model: type[RecordMo
             for problem in error.errors()
         )
         raise MalformedRecordError(f"not a valid {model.__name__}: {problems}") from None
+
+
+def parse_failure_body(body: str) -> tuple[FailureRecord, str]:
+    """A failure record as Lambda wrote it to the SQS destination, and its request payload's text.
+
+    The request payload is never parsed (json_text.py says why): the record model holds `null` in
+    its place and the text comes back as written. The response payload (the worker's error
+    document) is parsed, unless it is nested too deeply to: then it stays text.
+    """
+    rest, taken = take_members(body, (REQUEST_PAYLOAD, RESPONSE_PAYLOAD))
+    if REQUEST_PAYLOAD not in taken:
+        raise MalformedRecordError(f"not a valid FailureRecord: {REQUEST_PAYLOAD}: Field required")
+    event = json.loads(rest)
+    if RESPONSE_PAYLOAD in taken:
+        try:
+            event[RESPONSE_PAYLOAD] = json.loads(taken[RESPONSE_PAYLOAD])
+        except RecursionError:
+            event[RESPONSE_PAYLOAD] = taken[RESPONSE_PAYLOAD]
+    return parse_record(event, FailureRecord), taken[REQUEST_PAYLOAD]
