@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from stacks.settings.reader import SettingsReader
 
 from .contract import contract
+from .schedule_days import first_day
 
 # The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
 LONGEST_OFF_PEAK_WAIT_HOURS = 25
@@ -100,6 +103,7 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
             "dynamodbTableWriteUnits", minimum=1, maximum=10_000_000, default=DEFAULT_TABLE_WRITE_UNITS_QUOTA
         ),
     )
+    _check_schedule_fires(schedule, settings)
     schedule.done()
     quotas.done()
     _check_quotas(reader, settings)
@@ -112,6 +116,22 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
             "for the off-peak hour",
         )
     return settings
+
+
+def _check_schedule_fires(reader: SettingsReader, settings: DurableEtlSettings) -> None:
+    """Refuse a cron expression that names no day that exists (February 31, April 31, a year gone by):
+    Scheduler accepts it, and the ETL would never run."""
+    expression = settings.schedule_expression
+    if not expression.startswith("cron("):
+        return  # rate(...) always fires; at(...) names a real moment (the reader checks it)
+    today = datetime.datetime.now(ZoneInfo(settings.time_zone)).date()
+    if first_day(expression, today) is None:
+        raise reader.fail(
+            "expression",
+            expression,
+            f"a schedule that can fire: no day from {today.isoformat()} to the end of 2199 matches its "
+            "day-of-month, month, day-of-week and year together",
+        )
 
 
 def _check_quotas(reader: SettingsReader, settings: DurableEtlSettings) -> None:
