@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from types import FrameType
 from typing import Any
 
 import botocore.client
@@ -60,12 +61,12 @@ class AwsCallRecorder:
         """The handler running on this thread's stack (the innermost one: a coordinator running a
         child execution in process is not its child), else the one that started this thread (a
         thread pool, a durable map's worker)."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             name = f"{frame.f_globals.get('__name__')}.{frame.f_code.co_name}"
             if name in self.environments:
                 return name
-            frame = frame.f_back  # type: ignore[assignment]
+            frame = frame.f_back
         return getattr(threading.current_thread(), "_lwk_handler", None)
 
     def __enter__(self) -> AwsCallRecorder:
@@ -75,7 +76,7 @@ class AwsCallRecorder:
             thread._lwk_handler = recorder.attribution()  # type: ignore[attr-defined]
             real_start(thread)
 
-        threading.Thread.start = start  # type: ignore[method-assign]
+        threading.Thread.start = start  # type: ignore[method-assign, assignment]
 
         def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
             handler = recorder._handler_on_stack()

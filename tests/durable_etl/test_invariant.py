@@ -134,8 +134,8 @@ def _write(aws: Aws, dataset: str, objects: list[tuple[str, str, list[dict[str, 
             # The line a CSV row ends on, as any CSV reader counts physical lines.
             reader = csv.reader(io.StringIO(out.getvalue(), newline=""))
             next(reader)
-            for row in reader:
-                cells = dict(zip([h.strip() for h in header], row, strict=True))
+            for cells_in_order in reader:
+                cells = dict(zip([h.strip() for h in header], cells_in_order, strict=True))
                 placed.append(Placed(key, reader.line_num, fmt, cells, None, cells))
     return placed
 
@@ -181,7 +181,7 @@ def expected(p: Placed, seen: set[str]) -> tuple[str, dict[str, Any] | None]:
             return "reject", None
         amount = amount.strip()
     try:
-        number = Decimal(amount)
+        number = Decimal(amount)  # type: ignore[arg-type]  # anything JSON gives: refused below if not a number
     except (InvalidOperation, TypeError):
         return "reject", None
     if not _storable_number(number):

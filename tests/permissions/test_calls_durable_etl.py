@@ -69,9 +69,9 @@ def _other_resources(kit: Kit, edge: Edge, other_alias: str) -> list[tuple[str, 
 
 def _aliases(kit: Kit) -> dict[str, str]:
     """Handler string -> its function's `live` alias ARN."""
-    found = {}
+    found: dict[str, str] = {}
     for stack in kit.stacks:
-        handlers = {fid: stack.props(fid).get("Handler") for fid in stack.of_type("AWS::Lambda::Function")}
+        handlers = {fid: str(stack.props(fid).get("Handler", "")) for fid in stack.of_type("AWS::Lambda::Function")}
         for alias_id in stack.of_type("AWS::Lambda::Alias"):
             props = stack.props(alias_id)
             function_id = props["FunctionName"]["Ref"]
