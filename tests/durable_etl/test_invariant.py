@@ -31,7 +31,7 @@ from tests.durable_etl.conftest import Aws
 # Characters that split lines for str.splitlines() but not for JSON Lines or CSV, the Unicode
 # non-characters, and a few wide ones: the text the ETL must carry through unchanged.
 SEPARATORS = "\u2028\u2029\u0085\u001c\u001d\u001e\u000b\u000c"
-AWKWARD = SEPARATORS + "\ufffe\uffff\u00a0\u200b\U0001f600\u00e9\"',\\ \t"
+AWKWARD = SEPARATORS + "\ufffe\uffff\u00a0\u200b\U0001f600\u00e9\"',\\ \t\r\n"
 LONE = "\ud800\udfff"
 NAMES = st.text(alphabet=st.sampled_from("ab" + AWKWARD), min_size=1, max_size=6)
 # Numbers at and past DynamoDB's bounds (38 significant digits, magnitude 1E-130 .. 9.99..E+125).
@@ -151,7 +151,9 @@ def _storable_number(number: Decimal) -> bool:
     if number.is_zero():
         return True
     digits = len("".join(map(str, number.as_tuple().digits)).strip("0"))
-    return digits <= 38 and Decimal("1E-130") <= abs(number) <= Decimal("9.9999999999999999999999999999999999999E+125")
+    # copy_abs, not abs(): abs() rounds to the context's 28 digits.
+    magnitude = number.copy_abs()
+    return digits <= 38 and Decimal("1E-130") <= magnitude <= Decimal("9.9999999999999999999999999999999999999E+125")
 
 
 def _lone(value: Any) -> bool:
