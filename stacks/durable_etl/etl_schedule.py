@@ -41,7 +41,9 @@ class EtlSchedule(Construct):
         keys = KitKeys.of(self)
         # A group of its own: Scheduler's delivery metrics are per group, so the ETL's alarms count
         # this schedule's lost starts only (in the default group they would count every schedule's).
-        self.group = scheduler.ScheduleGroup(self, "Group")
+        # It holds no data, only the schedule the stack owns: removed with the stack (retained, its
+        # generated name would make the next deploy after a destroy fail).
+        self.group = scheduler.ScheduleGroup(self, "Group", removal_policy=cdk.RemovalPolicy.DESTROY)
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
