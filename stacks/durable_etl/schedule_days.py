@@ -6,6 +6,7 @@ day-of-month 1-31 with `, - * ? / L W`, month 1-12 or JAN-DEC with `, - * /`, da
 SUN-SAT (1 is Sunday) with `, - * ? L #`, year 1970-2199 with `, - * /`. The expression has already
 passed the settings reader's grammar check; this only asks whether some day from `today` to the end
 of 2199 matches day-of-month, month, day-of-week and year together (minutes and hours always match).
+The settings ask from 1970 on, so that a synth does not depend on the day it runs.
 """
 
 from __future__ import annotations

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from stacks.settings.reader import SettingsReader
 
 from .contract import contract
 from .schedule_days import first_day
 
+# The first day EventBridge's cron year field names (1970-2199).
+EARLIEST_DAY = datetime.date(1970, 1, 1)
 # The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
 LONGEST_OFF_PEAK_WAIT_HOURS = 25
 
@@ -119,18 +120,18 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
 
 
 def _check_schedule_fires(reader: SettingsReader, settings: DurableEtlSettings) -> None:
-    """Refuse a cron expression that names no day that exists (February 31, April 31, a year gone by):
-    Scheduler accepts it, and the ETL would never run."""
+    """Refuse a cron expression that names no day that exists (February 30 or 31, the 31st of a
+    30-day month, February 29 in years that are not leap years): Scheduler accepts it, and the ETL
+    would never run. Every year of its year field counts, past ones too, so that synth does not
+    depend on the day it runs."""
     expression = settings.schedule_expression
     if not expression.startswith("cron("):
         return  # rate(...) always fires; at(...) names a real moment (the reader checks it)
-    today = datetime.datetime.now(ZoneInfo(settings.time_zone)).date()
-    if first_day(expression, today) is None:
+    if first_day(expression, EARLIEST_DAY) is None:
         raise reader.fail(
             "expression",
             expression,
-            f"a schedule that can fire: no day from {today.isoformat()} to the end of 2199 matches its "
-            "day-of-month, month, day-of-week and year together",
+            "a schedule that can fire: no day of its years matches its day-of-month, month and day-of-week together",
         )
 
 

@@ -49,17 +49,20 @@ def test_a_cron_expression_fires_exactly_when_one_of_its_days_exists(
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None)
 @given(
-    day=st.integers(30, 31),
+    day=st.integers(29, 31),
     months=st.lists(st.sampled_from(SHORT_MONTHS), min_size=1, max_size=3, unique=True),
     names=st.booleans(),
 )
 def test_a_schedule_on_a_day_its_months_do_not_have_fails_synth_in_one_line(
     day: int, months: list[int], names: bool
 ) -> None:
+    years = "*"
     if day == 30:
         months = [2]  # every other month has a 30th
+    if day == 29:
+        months, years = [2], "2025,2027-2030/3,2100"  # none of them a leap year (2100 is not: Gregorian)
     month_field = ",".join(calendar.month_abbr[m].upper() if names else str(m) for m in months)
-    expression = f"cron(0 3 {day} {month_field} ? *)"
+    expression = f"cron(0 3 {day} {month_field} ? {years})"
     with pytest.raises(SettingsError) as refused:
         settings_from_context({**cdk_json_context(), "kit.durableEtl.schedule.expression": expression})
     message = str(refused.value)
@@ -69,7 +72,7 @@ def test_a_schedule_on_a_day_its_months_do_not_have_fails_synth_in_one_line(
 
 @pytest.mark.parametrize(
     "expression",
-    ["cron(0 22 * * ? *)", "cron(0 3 29 2 ? *)", "cron(0 3 31 * ? *)", "cron(0 3 L 2 ? *)", "cron(0 3 ? * 6#5 *)",
+    ["cron(0 22 * * ? *)", "cron(0 3 29 2 ? *)", "cron(0 3 29 2 ? 2024)", "cron(0 3 1 1 ? 2020)", "cron(0 3 31 * ? *)", "cron(0 3 L 2 ? *)", "cron(0 3 ? * 6#5 *)",
      "cron(0 3 ? * 2L *)", "cron(0 3 1W 2 ? *)", "rate(1 day)"],
 )  # fmt: skip
 def test_schedules_that_fire_are_accepted(expression: str) -> None:
