@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -12,8 +13,16 @@ from stacks.shared.alarm_topic import AlarmTopic
 
 
 class EtlAlarms(Construct):
-    """Two alarms on the alarm topic: executions that ended FAILED or TIMED_OUT, and any message in
-    the dead-letter queue (an execution's input that Lambda or Scheduler gave up on)."""
+    """Four alarms on the alarm topic, one for each place a run's input can end up unprocessed:
+    executions that ended FAILED or TIMED_OUT; any message in the dead-letter queue (an execution's
+    input that Lambda or Scheduler gave up on); an asynchronous start Lambda dropped or could not put
+    into that queue (`AsyncEventsDropped`, `DeadLetterErrors`); a scheduled start Scheduler dropped
+    or could not put into that queue (`InvocationDroppedCount`,
+    `InvocationsFailedToBeSentToDeadLetterCount`, per schedule group).
+
+    The shard worker needs none of its own: only the coordinator starts it, synchronously
+    (context.invoke), retries a failed unit and else fails the run, which the first alarm reports.
+    Throttled DynamoDB writes lose nothing (resent with back-off), so they do not alarm."""
 
     def __init__(
         self,
@@ -22,6 +31,7 @@ class EtlAlarms(Construct):
         *,
         function: lambda_.IFunction,
         dead_letters: sqs.IQueue,
+        schedule_group: scheduler.IScheduleGroup,
         topic: AlarmTopic,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -43,7 +53,37 @@ class EtlAlarms(Construct):
             dead_letters.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
             "An ETL start or execution input landed in the dead-letter queue.",
         )
-        for alarm in (self.failed_executions, self.dead_letters):
+        # Lambda developer guide, asynchronous invocation metrics: events dropped without being
+        # processed, and events that could not be sent to the dead-letter queue.
+        lost = cloudwatch.MathExpression(
+            expression="FILL(dropped, 0) + FILL(deadLetterErrors, 0)",
+            using_metrics={
+                "dropped": function.metric("AsyncEventsDropped", statistic="Sum", period=period),
+                "deadLetterErrors": function.metric("DeadLetterErrors", statistic="Sum", period=period),
+            },
+            label="Asynchronous starts dropped or not dead-lettered",
+            period=period,
+        )
+        self.lost_starts = self._alarm(
+            "LostStarts", lost, "Lambda dropped an ETL start, or could not keep it in the dead-letter queue."
+        )
+        # EventBridge Scheduler user guide, metrics: invocations dropped after the retry policy, and
+        # those that also failed to reach the dead-letter queue.
+        undelivered = cloudwatch.MathExpression(
+            expression="FILL(dropped, 0) + FILL(notDeadLettered, 0)",
+            using_metrics={
+                "dropped": schedule_group.metric_dropped(statistic="Sum", period=period),
+                "notDeadLettered": schedule_group.metric_failed_to_be_sent_to_dlq(statistic="Sum", period=period),
+            },
+            label="Scheduled starts dropped or not dead-lettered",
+            period=period,
+        )
+        self.lost_schedules = self._alarm(
+            "LostScheduledStarts",
+            undelivered,
+            "Scheduler dropped a scheduled ETL start, or could not keep it in the dead-letter queue.",
+        )
+        for alarm in (self.failed_executions, self.dead_letters, self.lost_starts, self.lost_schedules):
             topic.notify(alarm)
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:

@@ -39,6 +39,11 @@ class EtlSchedule(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         keys = KitKeys.of(self)
+        # A group of its own: Scheduler's delivery metrics are per group, so the ETL's alarms count
+        # this schedule's lost starts only (in the default group they would count every schedule's).
+        # It holds no data, only the schedule the stack owns: removed with the stack (retained, its
+        # generated name would make the next deploy after a destroy fail).
+        self.group = scheduler.ScheduleGroup(self, "Group", removal_policy=cdk.RemovalPolicy.DESTROY)
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
@@ -47,6 +52,7 @@ class EtlSchedule(Construct):
                 settings.schedule_expression, cdk.TimeZone.of(settings.time_zone)
             ),
             enabled=settings.schedule_enabled,
+            schedule_group=self.group,
             # CDK grants the target's role kms:Decrypt on it, all the Scheduler guide asks of that role.
             key=None if keys is None else keys.data_key,
             target=scheduler_targets.LambdaInvoke(

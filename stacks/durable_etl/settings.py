@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from stacks.settings.reader import SettingsReader
 
 from .contract import contract
+from .schedule_days import first_day
 
+# The first day EventBridge's cron year field names (1970-2199).
+EARLIEST_DAY = datetime.date(1970, 1, 1)
 # The off-peak wait lasts up to a day (23 h 59 min plus a daylight-saving hour).
 LONGEST_OFF_PEAK_WAIT_HOURS = 25
 
@@ -100,6 +104,7 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
             "dynamodbTableWriteUnits", minimum=1, maximum=10_000_000, default=DEFAULT_TABLE_WRITE_UNITS_QUOTA
         ),
     )
+    _check_schedule_fires(schedule, settings)
     schedule.done()
     quotas.done()
     _check_quotas(reader, settings)
@@ -112,6 +117,22 @@ def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
             "for the off-peak hour",
         )
     return settings
+
+
+def _check_schedule_fires(reader: SettingsReader, settings: DurableEtlSettings) -> None:
+    """Refuse a cron expression that names no day that exists (February 30 or 31, the 31st of a
+    30-day month, February 29 in years that are not leap years): Scheduler accepts it, and the ETL
+    would never run. Every year of its year field counts, past ones too, so that synth does not
+    depend on the day it runs."""
+    expression = settings.schedule_expression
+    if not expression.startswith("cron("):
+        return  # rate(...) always fires; at(...) names a real moment (the reader checks it)
+    if first_day(expression, EARLIEST_DAY) is None:
+        raise reader.fail(
+            "expression",
+            expression,
+            "a schedule that can fire: no day of its years matches its day-of-month, month and day-of-week together",
+        )
 
 
 def _check_quotas(reader: SettingsReader, settings: DurableEtlSettings) -> None:

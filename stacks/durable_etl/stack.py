@@ -18,6 +18,7 @@ from .etl_schedule import EtlSchedule
 from .etl_worker import EtlWorker
 from .settings import DurableEtlSettings
 from .shard_worker import ShardWorker
+from .staging_guard import StagingGuard
 from .target_table import TargetTable
 
 
@@ -55,7 +56,11 @@ class DurableEtlStack(cdk.Stack):
             self, "Schedule", settings=settings, alias=worker.alias, dead_letters=worker.dead_letters
         )
         worker.grant_dead_letter_key(schedule.role)
-        EtlAlarms(self, "Monitoring", function=worker.function, dead_letters=worker.dead_letters, topic=alarms)
+        StagingGuard(self, "StagingGuard", bucket=source.bucket, writers=[worker.kit.role, shards.kit.role])
+        EtlAlarms(
+            self, "Monitoring", function=worker.function, dead_letters=worker.dead_letters,
+            schedule_group=schedule.group, topic=alarms,
+        )  # fmt: skip
         cdk.CfnOutput(self, "SourceBucketName", value=source.bucket.bucket_name)
         cdk.CfnOutput(self, "TargetTableName", value=target.table.table_name)
         cdk.CfnOutput(self, "FunctionName", value=worker.function.function_name)

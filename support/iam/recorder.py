@@ -16,11 +16,13 @@ started would escape it).
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
+import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from types import FrameType
 from typing import Any
 
 import botocore.client
@@ -45,20 +47,36 @@ class AwsCallRecorder:
     def __init__(self, environments: Mapping[str, Iterable[str]]) -> None:
         self.environments = {handler: tuple(names) for handler, names in environments.items()}
         self.calls: list[AwsCall] = []
+        self.unattributed: list[tuple[str, str]] = []  # (service, operation) of calls no handler made
         self._real = botocore.client.BaseClient._make_api_call
+        self._real_start = threading.Thread.start
 
     def _handler_on_stack(self) -> str | None:
         if len(self.environments) == 1:
             # One function under test: its worker threads (a durable map, a thread pool) count too.
             return next(iter(self.environments))
-        for frame_info in inspect.stack(context=0):
-            name = f"{frame_info.frame.f_globals.get('__name__')}.{frame_info.function}"
+        return self.attribution()
+
+    def attribution(self) -> str | None:
+        """The handler running on this thread's stack (the innermost one: a coordinator running a
+        child execution in process is not its child), else the one that started this thread (a
+        thread pool, a durable map's worker)."""
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            name = f"{frame.f_globals.get('__name__')}.{frame.f_code.co_name}"
             if name in self.environments:
                 return name
-        return None
+            frame = frame.f_back
+        return getattr(threading.current_thread(), "_lwk_handler", None)
 
     def __enter__(self) -> AwsCallRecorder:
-        recorder, real = self, self._real
+        recorder, real, real_start = self, self._real, self._real_start
+
+        def start(thread: threading.Thread) -> None:
+            thread._lwk_handler = recorder.attribution()  # type: ignore[attr-defined]
+            real_start(thread)
+
+        threading.Thread.start = start  # type: ignore[method-assign, assignment]
 
         def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
             handler = recorder._handler_on_stack()
@@ -67,6 +85,8 @@ class AwsCallRecorder:
                 recorder.calls.append(
                     AwsCall(handler, client.meta.service_model.service_name, operation, json.loads(json.dumps(params, default=str)), environment)
                 )  # fmt: skip
+            else:
+                recorder.unattributed.append((client.meta.service_model.service_name, operation))
             return real(client, operation, params)
 
         botocore.client.BaseClient._make_api_call = recording
@@ -74,6 +94,7 @@ class AwsCallRecorder:
 
     def __exit__(self, *exc: object) -> None:
         botocore.client.BaseClient._make_api_call = self._real
+        threading.Thread.start = self._real_start  # type: ignore[method-assign]
 
 
 def function_environments(templates: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

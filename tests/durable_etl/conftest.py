@@ -65,8 +65,8 @@ class Aws:
         return [entry["Key"] for page in pages for entry in page.get("Contents", [])]
 
     def lines(self, key: str) -> list[dict[str, Any]]:
-        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
-        return [json.loads(line) for line in body.splitlines()]
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return [json.loads(line) for line in body.split(b"\n") if line]
 
     def ids(self, dataset_id: str) -> list[str]:
         """The ids the table holds for a dataset, by a scan (projected: moto is slow to return whole

@@ -178,6 +178,22 @@ def test_shards_slices_and_units_are_cut_the_same_way_every_time() -> None:
     assert split_range(0, 10, 3) == [(0, 3), (3, 6), (6, 10)] and split_range(5, 7, 8) == [(5, 6), (6, 7)]
 
 
+def test_ids_no_utf8_store_can_keep_are_routed_and_their_records_rejected() -> None:
+    # A JSON Lines id may be a lone surrogate ("\ud800" is valid JSON text): extraction must route it
+    # like any other id (the same shard every time), and the transform rejects the record with a reason.
+    from lwk_durable_etl.sharding import shard_of
+    from lwk_durable_etl.staging import encode_lines
+
+    assert shard_of("\ud800", "k:1", 7) == shard_of("\ud800", "k:9", 7)
+    for record in ({"id": "\ud800", "name": "n", "amount": 1}, {"id": "a", "name": "n", "amount": 1, "x": ["\udfff"]},
+                   {"id": "a", "name": "n", "amount": 1, "\ud800": "v"}):  # fmt: skip
+        with pytest.raises(InvalidRecord, match="not valid Unicode"):
+            normalise(record, from_csv=False)
+    # Staged lines are ASCII: no character of a record can end a line, and a surrogate round-trips.
+    staged = encode_lines([{"text": "a\u2028b\u0085c\x1c\ud800"}])
+    assert staged.isascii() and staged.count(b"\n") == 1
+
+
 def test_pacing_keeps_one_writer_within_its_share_of_the_write_budget(aws: Aws) -> None:
     now = [0.0]
     pauses: list[float] = []

@@ -317,12 +317,31 @@ def test_staged_work_expires_and_the_dead_letter_queue_is_encrypted_and_tls_only
 def test_failed_executions_and_dead_letters_raise_alarms_on_the_alarm_topic(etl: dict[str, Any]) -> None:
     topic_id, _ = _one(etl, "AWS::SNS::Topic")
     alarms = [r["Properties"] for r in etl["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 2
+    # Every place a run's input can end unprocessed: failed executions, the dead-letter queue, an
+    # asynchronous start Lambda dropped or could not dead-letter, a scheduled start Scheduler dropped
+    # or could not dead-letter (its own schedule group, so no other schedule counts).
+    assert len(alarms) == 4
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": topic_id}] and alarm["Threshold"] == 1
     metrics = json.dumps(alarms)
-    for name in ("DurableExecutionFailed", "DurableExecutionTimedOut", "ApproximateNumberOfMessagesVisible"):
-        assert f'"{name}"' in metrics
+    for name in ("DurableExecutionFailed", "DurableExecutionTimedOut", "ApproximateNumberOfMessagesVisible",
+                 "AsyncEventsDropped", "DeadLetterErrors", "InvocationDroppedCount",
+                 "InvocationsFailedToBeSentToDeadLetterCount"):  # fmt: skip
+        assert f'"{name}"' in metrics, name
+    group = _one(etl, "AWS::Scheduler::ScheduleGroup")[1]["Properties"]["Name"]
+    assert _one(etl, "AWS::Scheduler::Schedule")[1]["Properties"]["GroupName"] == group
+    assert f'{{"Name": "ScheduleGroup", "Value": "{group}"}}' in metrics
+
+
+def test_only_the_etl_roles_may_write_under_the_work_prefix(etl: dict[str, Any]) -> None:
+    [policy] = [r["Properties"] for r in etl["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"
+                and "OnlyTheEtlWritesItsStagedWork" in json.dumps(r)]  # fmt: skip
+    [deny] = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "OnlyTheEtlWritesItsStagedWork"]
+    roles = {json.dumps(_function(etl, h)[1]["Properties"]["Role"]) for h in (HANDLER, SHARD_HANDLER)}
+    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
+    assert {json.dumps(r) for r in deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]} == roles
+    assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert json.dumps(deny["Resource"]).endswith('"/_etl/*"]]}')
 
 
 def test_an_enabled_schedule_uses_the_configured_time_zone() -> None:

@@ -90,8 +90,31 @@ FIELDS = (
 _FIELD_NAMES = {field.name for field in FIELDS}
 
 
+def _unstorable_text(value: Any) -> bool:
+    """Whether `value` holds text UTF-8 cannot encode (a lone surrogate such as "\\ud800", which JSON
+    text may carry as an escape): DynamoDB and S3 store UTF-8 only, so such a record cannot be kept."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_unstorable_text(name) or _unstorable_text(inner) for name, inner in value.items())
+    if isinstance(value, list):
+        return any(_unstorable_text(inner) for inner in value)
+    return False
+
+
 def normalise(record: dict[str, Any], *, from_csv: bool) -> dict[str, Any]:
     """The record in its normal form, or InvalidRecord naming the first problem."""
+    for name, value in record.items():
+        if _unstorable_text(name) or _unstorable_text(value):
+            shown = name.encode("ascii", "backslashreplace").decode()[:64]
+            raise InvalidRecord(
+                f"field {shown!r} holds text that is not valid Unicode (a lone surrogate such as \\ud800): "
+                "DynamoDB and S3 store UTF-8 text only"
+            )
     for name in RESERVED:
         if name in record:
             raise InvalidRecord(f"field {name!r} is reserved for the ETL's own bookkeeping")

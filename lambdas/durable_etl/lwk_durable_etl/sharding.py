@@ -68,7 +68,10 @@ def shard_of(record_id: str | None, position: str, shards: int) -> int:
     if shards == 1:
         return 0
     # Salted: the table's partition key hashes the bare id, and the two must not line up.
-    digest = hashlib.sha256(f"shard:{record_id if record_id is not None else position}".encode()).digest()
+    # surrogatepass: an id from JSON may hold a lone surrogate; the transform rejects that record, and
+    # until then it must be routed like any other.
+    key = f"shard:{record_id if record_id is not None else position}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:4], "big") % shards
 
 

@@ -14,9 +14,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .dynamodb_limits import MAX_ITEM_BYTES
 from .errors import EmptyDatasetError, UnparseableRecordError
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
+# The csv module refuses a field longer than csv.field_size_limit() (131,072 characters by default).
+# Raised to what a DynamoDB item can hold: a character takes at least one byte, so a longer cell could
+# never be stored; a cell up to this long is parsed, and its record rejected if the item is too big.
+# A longer cell stops the parser, which cannot resume mid-row: UnparseableRecordError names it.
+MAX_CSV_FIELD = MAX_ITEM_BYTES
+csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,11 @@ def _csv_records(lines: Iterable[str], where: str, skip: int) -> Iterator[Source
             fields = dict(zip(header, row, strict=True))
             yield SourceRecord(reader.line_num, _comparable_id(fields.get("id")), {"fields": fields})
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise UnparseableRecordError(
+                f"{where} line {reader.line_num}: a cell is longer than {MAX_CSV_FIELD} characters, more than "
+                f"a DynamoDB item can hold ({MAX_ITEM_BYTES} bytes); split the value or store it elsewhere"
+            ) from None
         raise UnparseableRecordError(f"{where} line {reader.line_num}: {error}") from None
 
 

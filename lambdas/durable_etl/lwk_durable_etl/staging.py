@@ -9,7 +9,10 @@ from typing import Any
 
 
 def encode_lines(entries: Iterable[Any]) -> bytes:
-    return "".join(json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n" for entry in entries).encode()
+    """One JSON document per line, ASCII only: every character outside ASCII is escaped (`\\u2028`,
+    a lone surrogate `\\ud800`), so no line separator other than the "\\n" written here can appear,
+    and text that is not valid UTF-8 (a lone surrogate from a JSON source) is staged as it came."""
+    return "".join(json.dumps(entry, separators=(",", ":")) + "\n" for entry in entries).encode("ascii")
 
 
 def put_lines(s3: Any, bucket: str, key: str, entries: Iterable[Any]) -> None:
@@ -18,7 +21,8 @@ def put_lines(s3: Any, bucket: str, key: str, entries: Iterable[Any]) -> None:
 
 def read_lines(s3: Any, bucket: str, key: str, **json_options: Any) -> Iterator[Any]:
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    for line in body.decode().splitlines():
+    # On "\n" only: str.splitlines() would also cut at U+2028, U+0085, U+001C.. inside a record's text.
+    for line in body.split(b"\n"):
         if line:
             yield json.loads(line, **json_options)
 
