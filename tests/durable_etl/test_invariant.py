@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -208,11 +209,16 @@ _counter = itertools.count()
 _deserializer = TypeDeserializer()
 
 
-# One moto deployment for every example (each writes its own dataset); no shrinking: a run costs a
-# fraction of a second, and the failing example is printed whole.
-@settings(max_examples=20, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])  # fmt: skip
+# One moto deployment for every example (each writes its own dataset); no shrinking: a run costs
+# about a second (the SDK runner's scheduling), and the failing example is printed whole. The fast
+# tier runs the examples below and 6 generated datasets; the slow tier 60 more.
+def _invariant_settings(examples: int, *phases: Phase) -> Any:
+    return settings(max_examples=examples, deadline=None, database=None, phases=phases,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                           HealthCheck.data_too_large])  # fmt: skip
+
+
+@_invariant_settings(6, Phase.explicit, Phase.generate)
 @given(objects=source_objects(), batch_size=st.integers(1, 3))
 # What broke runs before: a line separator inside a value and an object key, a lone surrogate, a CSV
 # cell past the csv module's default limit.
@@ -229,6 +235,21 @@ _deserializer = TypeDeserializer()
 @example(objects=[("0-\u2029.csv", "csv", [{"id": "c\u2029", "name": "x" * 131_073, "amount": "-0"}])], batch_size=1)
 @example(objects=[("0-.jsonl", "jsonl", [{"id": "\ud800", "name": "n", "amount": "1e400"}])], batch_size=1)
 def test_every_record_ends_as_one_stored_row_or_one_reject(
+    aws: Aws, run_execution: Any, objects: list[tuple[str, str, list[dict[str, Any]]]], batch_size: int
+) -> None:
+    _every_record_ends_as_one_stored_row_or_one_reject(aws, run_execution, objects, batch_size)
+
+
+@pytest.mark.slow
+@_invariant_settings(60, Phase.generate)
+@given(objects=source_objects(), batch_size=st.integers(1, 3))
+def test_every_record_ends_as_one_stored_row_or_one_reject_on_more_datasets(
+    aws: Aws, run_execution: Any, objects: list[tuple[str, str, list[dict[str, Any]]]], batch_size: int
+) -> None:
+    _every_record_ends_as_one_stored_row_or_one_reject(aws, run_execution, objects, batch_size)
+
+
+def _every_record_ends_as_one_stored_row_or_one_reject(
     aws: Aws, run_execution: Any, objects: list[tuple[str, str, list[dict[str, Any]]]], batch_size: int
 ) -> None:
     dataset = f"inv{next(_counter)}"
