@@ -71,10 +71,28 @@ def test_bucket_check_names_the_oldest_month_of_the_first_group(env: None) -> No
         "action": "export",
         "logGroup": GROUP,
         "month": MONTHS[0],
+        "slot": 0,
         "remaining": 6,
+        "leftForNextRun": 0,
         "underWay": 0,
         "recorded": 0,
     }
+
+
+def test_bucket_check_names_only_slots_after_the_one_the_run_tried_last(env: None) -> None:
+    # Slot 2 is the first group's last month; slot 3 the second group's first. A failed slot is not
+    # proposed again in the same run, so it can neither loop nor hold up the others.
+    result = handlers.bucket_check({**RUN_START, "after": 2}, CONTEXT)
+    assert (result["logGroup"], result["month"], result["slot"]) == (OTHER_GROUP, MONTHS[0], 3)
+    assert (result["remaining"], result["leftForNextRun"]) == (3, 3)
+    assert handlers.bucket_check({**RUN_START, "after": 5.0}, CONTEXT)["action"] == "fin"
+
+
+@pytest.mark.parametrize("after", [-2, 480, 1.5, True, "1", None, float("inf"), float("nan"), 10**40])
+def test_bucket_check_refuses_a_cursor_that_is_not_a_slot_index(env: None, after: Any) -> None:
+    with pytest.raises(errors.InvalidRequest, match="after: .* is not a slot index from -1 to 479"):
+        handlers.bucket_check({**RUN_START, "after": after}, CONTEXT)
+    assert keys() == []
 
 
 def test_bucket_check_ignores_the_write_test_object(env: None) -> None:
@@ -129,7 +147,13 @@ def test_bucket_check_says_fin_when_every_closed_month_is_recorded_never_the_cur
             start_task(group, month, "COMPLETED")
 
     # March 2026, the run's own month, is never proposed although nothing of it is exported.
-    assert handlers.bucket_check(RUN_START, CONTEXT) == {"action": "fin", "remaining": 0, "underWay": 0, "recorded": 6}
+    assert handlers.bucket_check(RUN_START, CONTEXT) == {
+        "action": "fin",
+        "remaining": 0,
+        "leftForNextRun": 0,
+        "underWay": 0,
+        "recorded": 6,
+    }
     assert handlers.bucket_check(RUN_START, CONTEXT)["recorded"] == 0
 
 

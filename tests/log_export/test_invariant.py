@@ -68,9 +68,7 @@ def completed(world: LogExportWorld, faults: ExportFaults, group: str, month: st
     return world.task_messages(faults.written[record["taskId"]])
 
 
-@settings(
-    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     missing=st.sets(st.sampled_from(GROUPS), max_size=len(GROUPS)),
     failing=st.dictionaries(st.tuples(st.sampled_from(GROUPS), st.integers(0, MONTHS_BACK - 1)), FAULTS, max_size=4),

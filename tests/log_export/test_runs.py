@@ -152,9 +152,10 @@ def test_limit_exceeded_on_every_attempt_fails_each_slot_after_the_configured_at
     assert run.states[-2:] == ["ResultCheck", "ExportsFailed"]
     # Every slot is tried once in the run, each with the configured back-off, then the run ends.
     assert len(recorder.calls("logs_export")) == 3 * (1 + retry["maxAttempts"])
-    assert recorder.retry_sleeps == [
-        retry["intervalSeconds"] * retry["backoffRate"] ** n for n in range(retry["maxAttempts"])
-    ] * 3
+    assert (
+        recorder.retry_sleeps
+        == [retry["intervalSeconds"] * retry["backoffRate"] ** n for n in range(retry["maxAttempts"])] * 3
+    )
     assert world.export_tasks() == []
     notices = world.notices()
     assert len(notices) == 3

@@ -17,7 +17,7 @@ def read(**overrides: str) -> KitSettings:
 def test_cdk_json_defaults() -> None:
     settings = read().log_export
     assert settings.log_groups == ("/lwk/dev/destinations/worker",)
-    assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 10)
+    assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 2)
 
 
 def test_the_default_log_group_follows_the_stage() -> None:

@@ -16,6 +16,7 @@ from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, 
 from tests.conftest import cdk_json_context
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
+RETENTION = cdk_json_context()["kit"]["logRetentionDays"]
 LOGS_SERVICE = {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
 # The exported log group's ARN, in both spellings (tests/permissions proves others are refused).
 OWN_LOG_GROUPS = [
@@ -183,13 +184,25 @@ def test_only_logs_export_retries_an_error_of_a_handler(template: dict[str, Any]
         assert own == ({"LimitExceededException"} if name == "LogsExport" else set()), name
 
 
-def test_every_task_catches_into_the_failure_notice_which_ends_in_fail(template: dict[str, Any]) -> None:
+def test_every_task_catches_a_slots_trouble_into_that_slot_and_the_rest_into_the_failure_notice(
+    template: dict[str, Any],
+) -> None:
     states = definition(template)["States"]
-    for name, state in states.items():
-        if state["Type"] == "Task" and name != "NotifyFailure":
-            assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}
-            ], name
+    catches = {name: state["Catch"] for name, state in states.items() if state["Type"] == "Task"}
+    # Without BucketCheck the run has no plan: that alone ends the run.
+    assert catches.pop("BucketCheck") == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}
+    ]
+    for name in ("LogsExport", "ExportStatus", "NotifyExported"):
+        assert catches.pop(name) == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ExportFailed"}]
+    assert catches.pop("NotifyExportFailed") == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "BucketCheck"}
+    ]
+    assert states["ExportFailed"]["Next"] == "NotifyExportFailed"
+    assert states["ExportFailed"]["Parameters"]["failures.$"] == "States.MathAdd($.failures, 1)"
+    assert states["ExportsFailed"]["Type"] == "Fail"
+    catches.pop("NotifyFailure")
+    assert catches == {}
     assert states["NotifyFailure"]["Next"] == "RunFailed"
     assert states["NotifyFailure"]["Catch"] == [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "RunFailed"}
@@ -199,9 +212,13 @@ def test_every_task_catches_into_the_failure_notice_which_ends_in_fail(template:
 
 def test_the_bounds_come_from_the_settings(two_group_template: dict[str, Any]) -> None:
     states = definition(two_group_template)["States"]
-    assert states["ResultCheck"]["Choices"][1] == {
-        "Variable": "$.exportsStarted", "NumericGreaterThanEquals": 4, "Next": "RunBoundReached",
-    }  # fmt: skip
+    assert states["ResultCheck"]["Choices"][2] == {
+        "And": [
+            {"Variable": "$.exportsStarted", "NumericGreaterThanEquals": 4},
+            {"Variable": "$.failures", "NumericEquals": 0},
+        ],
+        "Next": "RunBoundReached",
+    }
     assert states["ExportFinished"]["Choices"][1] == {
         "Variable": "$.polls.count", "NumericGreaterThanEquals": 3, "Next": "ExportStillRunning",
     }  # fmt: skip
@@ -216,13 +233,14 @@ def test_state_machine_is_standard_jsonpath_logged_in_full_and_traced(template: 
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
     assert machine["LoggingConfiguration"]["IncludeExecutionData"] is True
     Template.from_json(template).has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/vendedlogs/states/lwk-dev-log-export", "RetentionInDays": 30}
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": "/aws/vendedlogs/states/lwk-dev-log-export", "RetentionInDays": RETENTION},
     )
 
 
 def test_schedule_starts_the_machine_monthly_with_an_empty_input(template: dict[str, Any]) -> None:
     (rule,) = resources_of_type(template, "AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == SETTINGS["schedule"]["expression"] == "cron(0 3 2 * ? *)"
+    assert rule["Properties"]["ScheduleExpression"] == SETTINGS["schedule"]["expression"] == "cron(0 3 2,9 * ? *)"
     assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
     (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
