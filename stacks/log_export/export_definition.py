@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from stacks.log_export.settings import LogExportSettings
+from stacks.log_export import export_timing as timing
+from stacks.log_export.settings import LogExportSettings, run_bounds
 from stacks.shared.contracts import load_contract
 
 contract = load_contract("log-export")
@@ -31,7 +33,9 @@ _LAMBDA_SERVICE_RETRY = {
     "BackoffRate": 2,
 }
 _ON_ERROR = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
-_ON_SLOT_ERROR = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ExportFailed"}]
+# The state each slot that could not be exported passes once (an alarm counts its entries).
+EXPORT_FAILED_STATE = "ExportFailed"
+_ON_SLOT_ERROR = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": EXPORT_FAILED_STATE}]
 # The error a run ends with when it tried every slot and some failed.
 EXPORTS_FAILED = "ExportsFailed"
 
@@ -114,6 +118,9 @@ def export_definition(settings: LogExportSettings) -> dict[str, Any]:
     return {
         "Comment": "Exports CloudWatch Logs log groups to S3, one closed month per export task",
         "QueryLanguage": "JSONPath",
+        # The longest a run can take by its own bounds (export_timing.run_seconds): a run past it is
+        # stuck; Step Functions stops it as timed out and the TimedOutRuns alarm fires.
+        "TimeoutSeconds": math.ceil(timing.run_seconds(run_bounds(settings))),
         "StartAt": "StartRun",
         "States": {
             # The execution input is ignored: the run's state starts here, before the first slot.
@@ -205,11 +212,11 @@ def export_definition(settings: LogExportSettings) -> dict[str, Any]:
                     ),
                 },
                 "ResultPath": "$.error",
-                "Next": "ExportFailed",
+                "Next": EXPORT_FAILED_STATE,
             },
             "NotifyExported": notify_exported,
             # Counts the slot's failure and keeps only what the rest of the run needs (no list grows).
-            "ExportFailed": {
+            EXPORT_FAILED_STATE: {
                 "Type": "Pass",
                 "Parameters": {
                     "exportsStarted.$": "$.exportsStarted",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from lwk_log_export.contract import export_prefix as group_prefix
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from stacks.log_export import export_timing as timing
+from stacks.log_export.settings import run_bounds
+from stacks.settings import settings_from_context
 from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
 from tests.conftest import cdk_json_context
 
@@ -279,18 +283,53 @@ def test_schedule_follows_its_settings(two_group_template: dict[str, Any]) -> No
     assert (rule["Properties"]["ScheduleExpression"], rule["Properties"]["State"]) == ("cron(30 1 5 * ? *)", "DISABLED")
 
 
-def test_failed_runs_and_failed_starts_raise_alarms_on_the_alarm_topic(template: dict[str, Any]) -> None:
+def test_every_place_an_export_can_go_to_die_raises_an_alarm_on_the_alarm_topic(template: dict[str, Any]) -> None:
+    # A failed run, a run stopped at its time bound, each (log group, month) that could not be exported
+    # (the run goes on), a notice SNS could not deliver, and a scheduled start that did not happen.
     alarms = {
         a["Properties"]["MetricName"]: a["Properties"]
         for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
     }
-    assert set(alarms) == {"ExecutionsFailed", "FailedInvocations"}
+    assert set(alarms) == {
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "TroubledExports",
+        "NumberOfNotificationsFailed",
+        "FailedInvocations",
+    }
     (topic_id,) = [lid for lid in resources_of_type(template, "AWS::SNS::Topic") if lid.startswith("Alarms")]
+    (notices_id,) = [lid for lid in resources_of_type(template, "AWS::SNS::Topic") if lid.startswith("Notices")]
     (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
-    assert alarms["ExecutionsFailed"]["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
+        assert alarms[metric]["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    assert alarms["NumberOfNotificationsFailed"]["Dimensions"] == [
+        {"Name": "TopicName", "Value": {"Fn::GetAtt": [notices_id, "TopicName"]}}
+    ]
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    # The troubled-exports metric counts entries of the state every failed slot passes once.
+    (metric_filter,) = resources_of_type(template, "AWS::Logs::MetricFilter").values()
+    (log_group_id,) = [
+        lid
+        for lid, g in resources_of_type(template, "AWS::Logs::LogGroup").items()
+        if g["Properties"].get("LogGroupName", "").startswith("/aws/vendedlogs/states/")
+    ]
+    assert metric_filter["Properties"]["LogGroupName"] == {"Ref": log_group_id}
+    assert metric_filter["Properties"]["FilterPattern"] == (
+        '{ ($.type = "PassStateEntered") && ($.details.name = "ExportFailed") }'
+    )
+    assert "ExportFailed" in definition(template)["States"]
+    (transformation,) = metric_filter["Properties"]["MetricTransformations"]
+    assert (transformation["MetricName"], transformation["MetricValue"]) == ("TroubledExports", "1")
+    assert alarms["TroubledExports"]["Namespace"] == transformation["MetricNamespace"]
+
+
+def test_a_run_is_stopped_at_the_time_bound_of_its_own_settings(template: dict[str, Any]) -> None:
+    kit = settings_from_context(cdk_json_context())
+    bound = timing.run_seconds(run_bounds(kit.log_export))
+    assert definition(template)["TimeoutSeconds"] == math.ceil(bound)
+    assert bound < timing.MAX_EXECUTION_SECONDS
 
 
 def test_notice_topic_is_encrypted_and_mails_the_configured_address(two_group_template: dict[str, Any]) -> None:
