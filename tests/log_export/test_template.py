@@ -99,7 +99,7 @@ def test_bucket_policy_lets_only_cloudwatch_logs_of_this_account_write_under_the
             "Resource": bucket_arn,
         },
         {
-            "Sid": "CloudWatchLogsExportWrite",
+            "Sid": "CloudWatchLogsExportWrite0",
             "Action": "s3:PutObject",
             "Condition": {
                 "StringEquals": {
@@ -115,10 +115,22 @@ def test_bucket_policy_lets_only_cloudwatch_logs_of_this_account_write_under_the
     ]
 
 
-def test_bucket_policy_prefixes_are_where_the_handlers_export(two_group_template: dict[str, Any]) -> None:
-    (write,) = [s for s in bucket_policy(two_group_template) if s.get("Sid") == "CloudWatchLogsExportWrite"]
-    suffixes = [part["Fn::Join"][1][1] for part in write["Resource"]]
-    assert suffixes == [f"/{group_prefix(group)}/*" for group in TWO_GROUPS]
+def test_bucket_policy_lets_each_group_write_under_its_own_prefix_only(two_group_template: dict[str, Any]) -> None:
+    writes = [s for s in bucket_policy(two_group_template) if s.get("Sid", "").startswith("CloudWatchLogsExportWrite")]
+    assert [w["Sid"] for w in writes] == [f"CloudWatchLogsExportWrite{i}" for i in range(len(TWO_GROUPS))]
+    for group, write in zip(TWO_GROUPS, writes, strict=True):
+        assert write["Resource"]["Fn::Join"][1][1] == f"/{group_prefix(group)}/*"
+        sources = [arn["Fn::Join"][1][-1] for arn in write["Condition"]["ArnLike"]["aws:SourceArn"]]
+        assert sources == [f":log-group:{group}", f":log-group:{group}:*"]
+
+
+def test_bucket_check_may_list_only_the_completion_records_keys(two_group_template: dict[str, Any]) -> None:
+    (listing,) = [
+        s for s in role_statements(two_group_template, "HandlersBucketCheck") if s["Action"] == "s3:ListBucket"
+    ]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": [f"{group_prefix(group)}/*/{COMPLETION_RECORD}" for group in TWO_GROUPS]}
+    }
 
 
 def test_bucket_check_may_write_exactly_the_completion_records_the_handler_writes(
