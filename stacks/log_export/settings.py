@@ -59,6 +59,7 @@ def read_log_export(reader: SettingsReader, *, common: CommonSettings) -> LogExp
     retry.done()
     schedule.done()
     _refuse_shared_prefixes(reader, settings.log_groups)
+    _refuse_bucket_policy_over_quota(reader, settings.log_groups)
     _refuse_runs_that_never_end(reader, settings)
     if settings.schedule_enabled:  # a disabled rule starts nothing: its expression is checked by the grammar only
         _refuse_schedules_that_lose_months(reader, settings)
@@ -181,6 +182,52 @@ def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
     if len(set(groups)) != len(groups):
         raise reader.fail("logGroups", list(written), f"a list of distinct log groups once {{stage}} is {stage!r}")
     return groups
+
+
+# S3 limits a bucket policy to 20 KB (S3 user guide, "Bucket policies"). The export bucket's holds one
+# statement per log group: measured here with the longest partition, region and bucket name.
+BUCKET_POLICY_MAX_BYTES = 20 * 1024
+_WORST_ARN_BASE = "arn:aws-iso-b:logs:ap-southeast-5:123456789012:log-group:"
+_WORST_BUCKET_ARN = "arn:aws-iso-b:s3:::" + "x" * contract.BUCKET_NAME_MAX_LENGTH
+
+
+def export_bucket_policy_bytes(log_groups: tuple[str, ...]) -> int:
+    """The size of the export bucket's policy (stacks/log_export/export_bucket.py) at its largest."""
+    sources = [form for group in log_groups for form in (_WORST_ARN_BASE + group, _WORST_ARN_BASE + group + ":*")]
+    principal = {"Service": "logs.ap-southeast-5.amazonaws.com"}
+    statements: list[dict[str, object]] = [
+        {"Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
+         "Principal": {"AWS": "*"}, "Resource": [_WORST_BUCKET_ARN, _WORST_BUCKET_ARN + "/*"]},
+        {"Action": "s3:GetBucketAcl", "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+         "ArnLike": {"aws:SourceArn": sources}}, "Effect": "Allow", "Principal": principal,
+         "Resource": _WORST_BUCKET_ARN, "Sid": "CloudWatchLogsAclCheck"},
+    ]  # fmt: skip
+    for index, group in enumerate(log_groups):
+        statements.append(
+            {
+                "Action": "s3:PutObject",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": sources[2 * index : 2 * index + 2]},
+                    "StringEquals": {"aws:SourceAccount": "123456789012", "s3:x-amz-acl": "bucket-owner-full-control"},
+                },
+                "Effect": "Allow",
+                "Principal": principal,
+                "Resource": f"{_WORST_BUCKET_ARN}/{contract.export_prefix(group)}/*",
+                "Sid": f"CloudWatchLogsExportWrite{index}",
+            }  # fmt: skip
+        )
+    return len(json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":")).encode())
+
+
+def _refuse_bucket_policy_over_quota(reader: SettingsReader, log_groups: tuple[str, ...]) -> None:
+    size = export_bucket_policy_bytes(log_groups)
+    if size > BUCKET_POLICY_MAX_BYTES:
+        raise reader.fail(
+            "logGroups",
+            list(log_groups),
+            f"log groups whose per-group export statements fit in S3's {BUCKET_POLICY_MAX_BYTES} bytes of bucket "
+            f"policy (these need up to {size})",
+        )
 
 
 def _refuse_shared_prefixes(reader: SettingsReader, log_groups: tuple[str, ...]) -> None:
