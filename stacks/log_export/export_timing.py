@@ -44,7 +44,7 @@ TASK_TIMEOUT_SECONDS = 30
 
 # Lambda's own transient faults are retried by every task (export_definition): 6 more attempts, 2 s x 2^n.
 LAMBDA_SERVICE_ATTEMPTS = 1 + 6
-LAMBDA_SERVICE_BACKOFF_SECONDS = sum(2 * 2**n for n in range(6))
+LAMBDA_SERVICE_BACKOFF_SECONDS = sum(2 << n for n in range(6))  # 2 s, 4 s, ... 64 s
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from tests.conftest import cdk_json_context
 FAST = settings(max_examples=40, deadline=None)
 
 
-def read(retention: int | None = None, **overrides: str) -> KitSettings:
+def read(retention: int | None = None, /, **overrides: str) -> KitSettings:
     context: dict[str, Any] = {**cdk_json_context(), **{f"kit.logExport.{k}": v for k, v in overrides.items()}}
     if retention is not None:
         context["kit.logRetentionDays"] = str(retention)
@@ -64,20 +64,20 @@ def test_a_retry_that_could_never_finish_is_refused() -> None:
     with pytest.raises(
         SettingsError, match=r"^kit\.logExport\.retry\.maxAttempts: 10 is not a number of retries .*1-year maximum"
     ):
-        read(**{"retry.intervalSeconds": "3600", "retry.backoffRate": "10", "retry.maxAttempts": "10"})
+        read(None, **{"retry.intervalSeconds": "3600", "retry.backoffRate": "10", "retry.maxAttempts": "10"})
 
 
 @pytest.mark.parametrize("expression", ["cron(0 3 31 2 ? *)", "cron(0 3 30 FEB ? *)", "cron(0 0 31 4,6,9,11 ? *)"])
 def test_a_schedule_that_never_fires_is_refused(expression: str) -> None:
     with pytest.raises(SettingsError, match=r"^kit\.logExport\.schedule\.expression: .*ever starts a run"):
-        read(**{"schedule.expression": expression})
+        read(None, **{"schedule.expression": expression})
 
 
 def test_a_schedule_that_leaves_a_month_without_a_retry_run_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"^kit\.logExport\.schedule\.expression: .*a run and a retry run"):
-        read(monthsBack="1", **{"schedule.expression": "cron(0 3 2 * ? *)"})
+        read(None, monthsBack="1", **{"schedule.expression": "cron(0 3 2 * ? *)"})
     with pytest.raises(SettingsError, match=r"^kit\.logExport\.schedule\.expression: .*years"):
-        read(**{"schedule.expression": "cron(0 3 2,9 * ? 2030)"})
+        read(None, **{"schedule.expression": "cron(0 3 2,9 * ? 2030)"})
 
 
 # ---- properties against an independent calendar ---------------------------------------------------
