@@ -12,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lwk_log_export import aws, errors, handlers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lwk_log_export import aws, errors, handlers, inputs
 from lwk_log_export.months import Month
 from moto.logs import models as logs_models
 
@@ -384,3 +386,24 @@ def test_no_handler_logs_event_content_accepted_or_refused(env: None, log_output
     assert len(error_messages) == 7  # the refused ones raised typed errors
     assert MARKER not in logged
     assert not [message for message in error_messages if MARKER in message or "7f3a" in message]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+)
+def test_the_slot_cursor_is_a_whole_slot_index_or_a_typed_refusal(value: Any) -> None:
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and value == value and value % 1 == 0
+    if whole and -1 <= value < 480:
+        assert inputs.slot_cursor({"after": value}) == int(value)
+    else:
+        with pytest.raises(errors.InvalidRequest, match=r"^after: .* is not a slot index from -1 to 479$"):
+            inputs.slot_cursor({"after": value})
