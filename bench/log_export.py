@@ -44,6 +44,7 @@ from support.log_export_run import (  # noqa: E402
     install_export_faults,
     install_recorder,
     mocked_aws,
+    resources_of_type,
     synth_log_export,
 )
 
@@ -60,7 +61,10 @@ PER_ARM_GB_SECOND = 0.0000133334
 LAMBDA_GB, LAMBDA_SECONDS = 0.25, 0.3  # 256 MB; a generous 300 ms per invocation
 PER_EMAIL = 2.00 / 100_000
 PER_LOG_GB = 0.50  # CloudWatch Logs ingestion (vended logs, first tier)
-ALARM_MONTH, KMS_KEY_MONTH = 0.10, 1.00
+ALARM_MONTH, KMS_KEY_MONTH, CUSTOM_METRIC_MONTH = 0.10, 1.00, 0.30
+# The default schedule's second run each month (the 9th) retries what failed; with nothing to retry it
+# is StartRun, BucketCheck, ResultCheck, AllExported: 4 transitions and 1 invocation.
+RETRY_RUN_TRANSITIONS, RETRY_RUN_INVOCATIONS = 4, 1
 
 
 def per_invocation() -> float:
@@ -139,8 +143,15 @@ def main() -> None:
     print(
         f"execution logs (level ALL, with data): {log_kb:.0f} KB per run at the longest exports, {log_cost:.4f} USD/year"
     )
-    fixed = RUNS_PER_YEAR * (2 * ALARM_MONTH + KMS_KEY_MONTH)
-    print(f"fixed per year: 2 alarms + 1 KMS key (shared with the stack's alarm topic) = {fixed:.2f} USD")
+    retry_runs = RUNS_PER_YEAR * (RETRY_RUN_TRANSITIONS * PER_TRANSITION + RETRY_RUN_INVOCATIONS * per_invocation())
+    print(f"the monthly retry run with nothing to retry: {retry_runs:.4f} USD/year")
+    alarms = len(resources_of_type(template, "AWS::CloudWatch::Alarm"))
+    metrics = len(resources_of_type(template, "AWS::Logs::MetricFilter"))
+    fixed = RUNS_PER_YEAR * (alarms * ALARM_MONTH + metrics * CUSTOM_METRIC_MONTH + KMS_KEY_MONTH)
+    print(
+        f"fixed per year: {alarms} alarms + {metrics} custom metric (troubled exports) + 1 KMS key "
+        f"(shared with the stack's alarm topic) = {fixed:.2f} USD"
+    )
     print("free tiers (4,000 transitions, 1M Lambda requests, 1,000 e-mails a month) cover the workflow here")
 
 

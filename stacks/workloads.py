@@ -71,7 +71,7 @@ class Workload:
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload("durable-etl", DurableEtlStack, lambda reader, common: read_durable_etl(reader)),
-    Workload("log-export", LogExportStack, lambda reader, common: read_log_export(reader, stage=common.stage)),
+    Workload("log-export", LogExportStack, lambda reader, common: read_log_export(reader, common=common)),
     Workload("destinations", DestinationsStack, lambda reader, common: read_destinations(reader)),
     Workload("custom-runtime", CustomRuntimeStack, lambda reader, common: read_custom_runtime(reader)),
 )

@@ -32,6 +32,7 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from moto.logs import exceptions as logs_exceptions
 from moto.logs import models as logs_models
+from moto.s3 import models as s3_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
@@ -120,6 +121,11 @@ class ExportFaults:
         self.create_calls = 0
         self.running_checks = 0
         self.checks: dict[str, int] = {}
+        # The data objects each export task wrote (moto names their folder at random): the month's
+        # export is the one its completion record names, whatever a failed attempt left beside it.
+        self.written: dict[str, list[str]] = {}
+        # Faults by destination prefix (`<group>/<YYYY-MM>`): that slot's export fails on every attempt.
+        self.by_prefix: dict[str, str] = {}
 
     def next(self) -> str | None:
         self.create_calls += 1
@@ -165,10 +171,14 @@ def install_export_faults(monkeypatch: pytest.MonkeyPatch) -> ExportFaults:
     original = logs_models.LogsBackend.create_export_task
 
     def create_export_task(backend: logs_models.LogsBackend, **kwargs: Any) -> str:
-        fault = faults.next()
+        fault = faults.next() or faults.by_prefix.get(kwargs.get("destinationPrefix", ""))
         if fault == "limit":
             raise logs_exceptions.LimitExceededException()
+        bucket = s3_models.s3_backends[backend.account_id][backend.partition].buckets.get(kwargs["destination"])
+        before = set(bucket.keys) if bucket is not None else set()
         task_id = original(backend, **kwargs)
+        if bucket is not None:
+            faults.written[task_id] = sorted(k for k in bucket.keys if k not in before and k.endswith(".gz"))
         if fault in {"FAILED", "CANCELLED", "RUNNING"}:
             backend.export_tasks[task_id].status = {"code": fault, "message": f"made {fault} by the test"}
         return task_id
@@ -312,6 +322,14 @@ class LogExportWorld:
                 body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
                 lines += gzip.decompress(body).decode().splitlines()
         return lines
+
+    def task_messages(self, keys: list[str]) -> list[str]:
+        """The messages in the data objects `keys` (each line is '<ISO timestamp> <message>'), sorted."""
+        lines = []
+        for key in keys:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            lines += gzip.decompress(body).decode().splitlines()
+        return sorted(line.split(" ", 1)[1] for line in lines)
 
     def export_tasks(self) -> list[dict[str, Any]]:
         return list(self.logs.describe_export_tasks()["exportTasks"])

@@ -72,24 +72,24 @@ class ExportBucket(Construct):
                 conditions=from_own_log_groups,
             )
         )
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsExportWrite",
-                principals=[logs_service],
-                actions=["s3:PutObject"],
-                # An export writes only under its destination prefix, its write test included.
-                resources=self._export_objects(),
-                conditions={
-                    **from_own_log_groups,
-                    # Ownership is BUCKET_OWNER_ENFORCED (ACLs off), which still accepts this one canned
-                    # ACL; CloudWatch Logs sends it, so the condition holds and refuses any other writer.
-                    "StringEquals": {
-                        **own_account,
-                        "s3:x-amz-acl": "bucket-owner-full-control",
+        # One statement per log group: CloudWatch Logs, exporting one group, may write under that group's
+        # prefix only (an export of one group can never land in, or overwrite, another group's months).
+        for index, (prefix, group_arn) in enumerate(zip(self.prefixes, group_arns, strict=True)):
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"CloudWatchLogsExportWrite{index}",
+                    principals=[logs_service],
+                    actions=["s3:PutObject"],
+                    # An export writes only under its destination prefix, its write test included.
+                    resources=[self.bucket.arn_for_objects(f"{prefix}/*")],
+                    conditions={
+                        "ArnLike": {"aws:SourceArn": [group_arn, f"{group_arn}:*"]},
+                        # Ownership is BUCKET_OWNER_ENFORCED (ACLs off), which still accepts this one canned
+                        # ACL; CloudWatch Logs sends it, so the condition holds and refuses any other writer.
+                        "StringEquals": {**own_account, "s3:x-amz-acl": "bucket-owner-full-control"},
                     },
-                },
+                )
             )
-        )
 
         if self.key is not None:
             self.key.add_to_resource_policy(
@@ -113,8 +113,20 @@ class ExportBucket(Construct):
         )
 
     def grant_completion_records(self, grantee: iam.IGrantable) -> None:
-        """See which keys exist and write the months' completion records; never read exported logs."""
-        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[self.bucket.bucket_arn])
+        """See whether the months' completion records exist and write them; never read exported logs, nor
+        list anything but those records' keys."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                # BucketCheck lists with the completion record's own key as the prefix, nothing wider.
+                conditions={
+                    "StringLike": {
+                        "s3:prefix": [f"{prefix}/*/{contract.COMPLETION_RECORD}" for prefix in self.prefixes]
+                    }
+                },
+            )
+        )
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["s3:PutObject"],

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.log_export import export_timing as timing
 from stacks.log_export.export_bucket import ExportBucket
 from stacks.log_export.settings import LogExportSettings
 from stacks.settings.common import CommonSettings
@@ -75,19 +76,21 @@ class ExportHandlers(Construct):
             "records finished exports and picks the next log group and month",
             environment=environment,
             # One S3 listing per (log group, month): up to 480 with the largest settings.
-            timeout=cdk.Duration.seconds(120),
+            timeout=cdk.Duration.seconds(timing.BUCKET_CHECK_TIMEOUT_SECONDS),
         )
         self.logs_export = function(
             "LogsExport",
             contract.LOGS_EXPORT_HANDLER,
             "creates the CloudWatch Logs export task of one log group and month",
             environment=environment,
+            timeout=cdk.Duration.seconds(timing.TASK_TIMEOUT_SECONDS),
         )
         self.export_status = function(
             "ExportStatus",
             contract.EXPORT_STATUS_HANDLER,
             "reports the status of one CloudWatch Logs export task",
             environment={},
+            timeout=cdk.Duration.seconds(timing.TASK_TIMEOUT_SECONDS),
         )
         self._allow_bucket_check(exports)
         self._allow_logs_export(exports, settings.log_groups)

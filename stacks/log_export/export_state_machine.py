@@ -7,12 +7,14 @@ import json
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.log_export.export_definition import (
     BUCKET_CHECK,
+    EXPORT_FAILED_STATE,
     EXPORT_STATUS,
     LOGS_EXPORT,
     NOTICE_TOPIC,
@@ -110,6 +112,43 @@ class ExportStateMachine(Construct):
             "FailedRuns",
             alarm_description=f"A run of {name} failed: the failure notice and the execution history say why.",
             metric=self.state_machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.timed_out_runs_alarm = cloudwatch.Alarm(
+            self,
+            "TimedOutRuns",
+            alarm_description=f"A run of {name} outlasted its own bounds and was stopped: the months it had not "
+            "exported yet wait for the next run; the execution history shows where it stood.",
+            metric=self.state_machine.metric_timed_out(period=cdk.Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        # Each (log group, month) a run could not export enters the ExportFailed state once; the run goes
+        # on with the others, so this counts each group's trouble as it happens (the notice names it).
+        troubled = logs.MetricFilter(
+            self,
+            "TroubledExportsFilter",
+            log_group=self.log_group,
+            metric_namespace=f"{common.name_prefix}/LogExport",
+            metric_name="TroubledExports",
+            filter_pattern=logs.FilterPattern.all(
+                logs.FilterPattern.string_value("$.type", "=", "PassStateEntered"),
+                logs.FilterPattern.string_value("$.details.name", "=", EXPORT_FAILED_STATE),
+            ),
+            metric_value="1",
+        )
+        self.troubled_exports_alarm = cloudwatch.Alarm(
+            self,
+            "TroubledExports",
+            alarm_description=f"{name} could not export a log group's month (a missing log group, a refused, "
+            "failed or stuck export): the notice names it; the run went on with the others and the next run "
+            "tries it again.",
+            metric=troubled.metric(period=cdk.Duration.minutes(5), statistic="Sum"),
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

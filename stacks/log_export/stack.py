@@ -34,7 +34,13 @@ class LogExportStack(cdk.Stack):
         workflow = ExportStateMachine(
             self, "Workflow", common=common, settings=settings, handlers=handlers, notices=notices.topic
         )
-        alarms.notify(workflow.failed_runs_alarm)
+        for alarm in (
+            workflow.failed_runs_alarm,
+            workflow.timed_out_runs_alarm,
+            workflow.troubled_exports_alarm,
+            notices.undelivered_alarm,
+        ):
+            alarms.notify(alarm)
         schedule = MonthlySchedule(
             self,
             "Schedule",

@@ -88,7 +88,9 @@ def read_common(reader: SettingsReader) -> CommonSettings:
             "stage", pattern=STAGE_PATTERN, meaning="1 to 15 lowercase letters, digits or '-', starting with a letter"
         ),
         tags=_tags(reader),
-        log_retention_days=reader.choice("logRetentionDays", allowed=LOG_RETENTION_DAYS, default=30),
+        # 60: the longest month plus the log export's first run (the 2nd) and its retry run (the 9th), with
+        # room for the runs themselves (stacks/log_export/settings.py refuses less for a group it exports).
+        log_retention_days=reader.choice("logRetentionDays", allowed=LOG_RETENTION_DAYS, default=60),
         alarm_email=reader.optional_string("alarmEmail", pattern=EMAIL_PATTERN, meaning="an e-mail address"),
         profile=reader.choice("profile", allowed=PROFILES, default=DEFAULT),
     )

@@ -12,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lwk_log_export import aws, errors, handlers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lwk_log_export import aws, errors, handlers, inputs
 from lwk_log_export.months import Month
 from moto.logs import models as logs_models
 
@@ -71,10 +73,28 @@ def test_bucket_check_names_the_oldest_month_of_the_first_group(env: None) -> No
         "action": "export",
         "logGroup": GROUP,
         "month": MONTHS[0],
+        "slot": 0,
         "remaining": 6,
+        "leftForNextRun": 0,
         "underWay": 0,
         "recorded": 0,
     }
+
+
+def test_bucket_check_names_only_slots_after_the_one_the_run_tried_last(env: None) -> None:
+    # Slot 2 is the first group's last month; slot 3 the second group's first. A failed slot is not
+    # proposed again in the same run, so it can neither loop nor hold up the others.
+    result = handlers.bucket_check({**RUN_START, "after": 2}, CONTEXT)
+    assert (result["logGroup"], result["month"], result["slot"]) == (OTHER_GROUP, MONTHS[0], 3)
+    assert (result["remaining"], result["leftForNextRun"]) == (3, 3)
+    assert handlers.bucket_check({**RUN_START, "after": 5.0}, CONTEXT)["action"] == "fin"
+
+
+@pytest.mark.parametrize("after", [-2, 480, 1.5, True, "1", None, float("inf"), float("nan"), 10**40])
+def test_bucket_check_refuses_a_cursor_that_is_not_a_slot_index(env: None, after: Any) -> None:
+    with pytest.raises(errors.InvalidRequest, match="after: .* is not a slot index from -1 to 479"):
+        handlers.bucket_check({**RUN_START, "after": after}, CONTEXT)
+    assert keys() == []
 
 
 def test_bucket_check_ignores_the_write_test_object(env: None) -> None:
@@ -129,7 +149,13 @@ def test_bucket_check_says_fin_when_every_closed_month_is_recorded_never_the_cur
             start_task(group, month, "COMPLETED")
 
     # March 2026, the run's own month, is never proposed although nothing of it is exported.
-    assert handlers.bucket_check(RUN_START, CONTEXT) == {"action": "fin", "remaining": 0, "underWay": 0, "recorded": 6}
+    assert handlers.bucket_check(RUN_START, CONTEXT) == {
+        "action": "fin",
+        "remaining": 0,
+        "leftForNextRun": 0,
+        "underWay": 0,
+        "recorded": 6,
+    }
     assert handlers.bucket_check(RUN_START, CONTEXT)["recorded"] == 0
 
 
@@ -360,3 +386,24 @@ def test_no_handler_logs_event_content_accepted_or_refused(env: None, log_output
     assert len(error_messages) == 7  # the refused ones raised typed errors
     assert MARKER not in logged
     assert not [message for message in error_messages if MARKER in message or "7f3a" in message]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+)
+def test_the_slot_cursor_is_a_whole_slot_index_or_a_typed_refusal(value: Any) -> None:
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and value == value and value % 1 == 0
+    if whole and -1 <= value < 480:
+        assert inputs.slot_cursor({"after": value}) == int(value)
+    else:
+        with pytest.raises(errors.InvalidRequest, match=r"^after: .* is not a slot index from -1 to 479$"):
+            inputs.slot_cursor({"after": value})

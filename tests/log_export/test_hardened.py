@@ -60,13 +60,13 @@ def test_the_export_bucket_uses_sse_kms_with_the_stacks_data_key_and_bucket_keys
 def test_the_key_lets_cloudwatch_logs_export_under_the_bucket_policys_guard(hardened: dict[str, Any]) -> None:
     key_policy = hardened["Resources"][export_key_id(hardened)]["Properties"]["KeyPolicy"]["Statement"]
     (statement,) = [s for s in key_policy if s.get("Sid") == SID]
-    (write,) = [s for s in bucket_policy(hardened) if s.get("Sid") == "CloudWatchLogsExportWrite"]
+    writes = [s for s in bucket_policy(hardened) if s.get("Sid", "").startswith("CloudWatchLogsExportWrite")]
     assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert statement["Principal"] == write["Principal"]
+    assert all(statement["Principal"] == write["Principal"] for write in writes)
     # The same two guards as the bucket policy: this account, the configured log groups only.
     assert statement["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-        "ArnLike": write["Condition"]["ArnLike"],
+        "ArnLike": {"aws:SourceArn": [arn for w in writes for arn in w["Condition"]["ArnLike"]["aws:SourceArn"]]},
     }
     assert len(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == 2 * len(TWO_GROUPS)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from stacks.log_export.settings import export_bucket_policy_bytes
 from stacks.settings import KitSettings, SettingsError, settings_from_context
+from support.log_export_run import TWO_GROUPS, resources_of_type
 from tests.conftest import cdk_json_context
 
 
@@ -17,7 +20,7 @@ def read(**overrides: str) -> KitSettings:
 def test_cdk_json_defaults() -> None:
     settings = read().log_export
     assert settings.log_groups == ("/lwk/dev/destinations/worker",)
-    assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 10)
+    assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 2)
 
 
 def test_the_default_log_group_follows_the_stage() -> None:
@@ -60,4 +63,34 @@ def test_log_groups_that_would_not_fit_in_lambdas_4_kb_of_environment_are_refuse
     too_many = [f"/{n:02d}" + "x" * 509 for n in range(8)]
     with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*fit in Lambda's 4096 bytes"):
         read(logGroups=json.dumps(too_many))
-    assert read(logGroups=json.dumps(too_many[:7])).log_export.log_groups == tuple(too_many[:7])
+    # 7 fit in the environment, but their per-group bucket-policy statements would not fit in 20 KB.
+    with pytest.raises(SettingsError, match=r"kit\.logExport\.logGroups: .*S3's 20480 bytes of bucket policy"):
+        read(logGroups=json.dumps(too_many[:7]))
+    assert read(logGroups=json.dumps(too_many[:6])).log_export.log_groups == tuple(too_many[:6])
+
+
+def _resolved(value: Any) -> Any:
+    """A template value with the pseudo parameters and the bucket's ARN at their longest."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return "".join(_resolved(part) for part in value["Fn::Join"][1])
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return {"AWS::Partition": "aws-iso-b", "AWS::Region": "ap-southeast-5", "AWS::AccountId": "123456789012"}[
+            value["Ref"]
+        ]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return "arn:aws-iso-b:s3:::" + "x" * 63
+    if isinstance(value, dict):
+        return {k: _resolved(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v) for v in value]
+    return value
+
+
+def test_the_bucket_policy_estimate_bounds_the_synthesized_policy(two_group_template: dict[str, Any]) -> None:
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in resources_of_type(two_group_template, "AWS::S3::BucketPolicy").values()
+        if any(st.get("Sid") == "CloudWatchLogsAclCheck" for st in p["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    synthesized = len(json.dumps(_resolved(policy), separators=(",", ":")).encode())
+    assert synthesized <= export_bucket_policy_bytes(tuple(TWO_GROUPS)) <= synthesized + 64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -12,10 +13,14 @@ from lwk_log_export.contract import export_prefix as group_prefix
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from stacks.log_export import export_timing as timing
+from stacks.log_export.settings import run_bounds
+from stacks.settings import settings_from_context
 from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
 from tests.conftest import cdk_json_context
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
+RETENTION = cdk_json_context()["kit"]["logRetentionDays"]
 LOGS_SERVICE = {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
 # The exported log group's ARN, in both spellings (tests/permissions proves others are refused).
 OWN_LOG_GROUPS = [
@@ -94,7 +99,7 @@ def test_bucket_policy_lets_only_cloudwatch_logs_of_this_account_write_under_the
             "Resource": bucket_arn,
         },
         {
-            "Sid": "CloudWatchLogsExportWrite",
+            "Sid": "CloudWatchLogsExportWrite0",
             "Action": "s3:PutObject",
             "Condition": {
                 "StringEquals": {
@@ -110,10 +115,22 @@ def test_bucket_policy_lets_only_cloudwatch_logs_of_this_account_write_under_the
     ]
 
 
-def test_bucket_policy_prefixes_are_where_the_handlers_export(two_group_template: dict[str, Any]) -> None:
-    (write,) = [s for s in bucket_policy(two_group_template) if s.get("Sid") == "CloudWatchLogsExportWrite"]
-    suffixes = [part["Fn::Join"][1][1] for part in write["Resource"]]
-    assert suffixes == [f"/{group_prefix(group)}/*" for group in TWO_GROUPS]
+def test_bucket_policy_lets_each_group_write_under_its_own_prefix_only(two_group_template: dict[str, Any]) -> None:
+    writes = [s for s in bucket_policy(two_group_template) if s.get("Sid", "").startswith("CloudWatchLogsExportWrite")]
+    assert [w["Sid"] for w in writes] == [f"CloudWatchLogsExportWrite{i}" for i in range(len(TWO_GROUPS))]
+    for group, write in zip(TWO_GROUPS, writes, strict=True):
+        assert write["Resource"]["Fn::Join"][1][1] == f"/{group_prefix(group)}/*"
+        sources = [arn["Fn::Join"][1][-1] for arn in write["Condition"]["ArnLike"]["aws:SourceArn"]]
+        assert sources == [f":log-group:{group}", f":log-group:{group}:*"]
+
+
+def test_bucket_check_may_list_only_the_completion_records_keys(two_group_template: dict[str, Any]) -> None:
+    (listing,) = [
+        s for s in role_statements(two_group_template, "HandlersBucketCheck") if s["Action"] == "s3:ListBucket"
+    ]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": [f"{group_prefix(group)}/*/{COMPLETION_RECORD}" for group in TWO_GROUPS]}
+    }
 
 
 def test_bucket_check_may_write_exactly_the_completion_records_the_handler_writes(
@@ -183,13 +200,25 @@ def test_only_logs_export_retries_an_error_of_a_handler(template: dict[str, Any]
         assert own == ({"LimitExceededException"} if name == "LogsExport" else set()), name
 
 
-def test_every_task_catches_into_the_failure_notice_which_ends_in_fail(template: dict[str, Any]) -> None:
+def test_every_task_catches_a_slots_trouble_into_that_slot_and_the_rest_into_the_failure_notice(
+    template: dict[str, Any],
+) -> None:
     states = definition(template)["States"]
-    for name, state in states.items():
-        if state["Type"] == "Task" and name != "NotifyFailure":
-            assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}
-            ], name
+    catches = {name: state["Catch"] for name, state in states.items() if state["Type"] == "Task"}
+    # Without BucketCheck the run has no plan: that alone ends the run.
+    assert catches.pop("BucketCheck") == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}
+    ]
+    for name in ("LogsExport", "ExportStatus", "NotifyExported"):
+        assert catches.pop(name) == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ExportFailed"}]
+    assert catches.pop("NotifyExportFailed") == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "BucketCheck"}
+    ]
+    assert states["ExportFailed"]["Next"] == "NotifyExportFailed"
+    assert states["ExportFailed"]["Parameters"]["failures.$"] == "States.MathAdd($.failures, 1)"
+    assert states["ExportsFailed"]["Type"] == "Fail"
+    catches.pop("NotifyFailure")
+    assert catches == {}
     assert states["NotifyFailure"]["Next"] == "RunFailed"
     assert states["NotifyFailure"]["Catch"] == [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "RunFailed"}
@@ -199,9 +228,13 @@ def test_every_task_catches_into_the_failure_notice_which_ends_in_fail(template:
 
 def test_the_bounds_come_from_the_settings(two_group_template: dict[str, Any]) -> None:
     states = definition(two_group_template)["States"]
-    assert states["ResultCheck"]["Choices"][1] == {
-        "Variable": "$.exportsStarted", "NumericGreaterThanEquals": 4, "Next": "RunBoundReached",
-    }  # fmt: skip
+    assert states["ResultCheck"]["Choices"][2] == {
+        "And": [
+            {"Variable": "$.exportsStarted", "NumericGreaterThanEquals": 4},
+            {"Variable": "$.failures", "NumericEquals": 0},
+        ],
+        "Next": "RunBoundReached",
+    }
     assert states["ExportFinished"]["Choices"][1] == {
         "Variable": "$.polls.count", "NumericGreaterThanEquals": 3, "Next": "ExportStillRunning",
     }  # fmt: skip
@@ -216,13 +249,14 @@ def test_state_machine_is_standard_jsonpath_logged_in_full_and_traced(template: 
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
     assert machine["LoggingConfiguration"]["IncludeExecutionData"] is True
     Template.from_json(template).has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/vendedlogs/states/lwk-dev-log-export", "RetentionInDays": 30}
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": "/aws/vendedlogs/states/lwk-dev-log-export", "RetentionInDays": RETENTION},
     )
 
 
 def test_schedule_starts_the_machine_monthly_with_an_empty_input(template: dict[str, Any]) -> None:
     (rule,) = resources_of_type(template, "AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == SETTINGS["schedule"]["expression"] == "cron(0 3 2 * ? *)"
+    assert rule["Properties"]["ScheduleExpression"] == SETTINGS["schedule"]["expression"] == "cron(0 3 2,9 * ? *)"
     assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
     (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
@@ -261,18 +295,53 @@ def test_schedule_follows_its_settings(two_group_template: dict[str, Any]) -> No
     assert (rule["Properties"]["ScheduleExpression"], rule["Properties"]["State"]) == ("cron(30 1 5 * ? *)", "DISABLED")
 
 
-def test_failed_runs_and_failed_starts_raise_alarms_on_the_alarm_topic(template: dict[str, Any]) -> None:
+def test_every_place_an_export_can_go_to_die_raises_an_alarm_on_the_alarm_topic(template: dict[str, Any]) -> None:
+    # A failed run, a run stopped at its time bound, each (log group, month) that could not be exported
+    # (the run goes on), a notice SNS could not deliver, and a scheduled start that did not happen.
     alarms = {
         a["Properties"]["MetricName"]: a["Properties"]
         for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
     }
-    assert set(alarms) == {"ExecutionsFailed", "FailedInvocations"}
+    assert set(alarms) == {
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "TroubledExports",
+        "NumberOfNotificationsFailed",
+        "FailedInvocations",
+    }
     (topic_id,) = [lid for lid in resources_of_type(template, "AWS::SNS::Topic") if lid.startswith("Alarms")]
+    (notices_id,) = [lid for lid in resources_of_type(template, "AWS::SNS::Topic") if lid.startswith("Notices")]
     (machine_id,) = resources_of_type(template, "AWS::StepFunctions::StateMachine")
-    assert alarms["ExecutionsFailed"]["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
+        assert alarms[metric]["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    assert alarms["NumberOfNotificationsFailed"]["Dimensions"] == [
+        {"Name": "TopicName", "Value": {"Fn::GetAtt": [notices_id, "TopicName"]}}
+    ]
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    # The troubled-exports metric counts entries of the state every failed slot passes once.
+    (metric_filter,) = resources_of_type(template, "AWS::Logs::MetricFilter").values()
+    (log_group_id,) = [
+        lid
+        for lid, g in resources_of_type(template, "AWS::Logs::LogGroup").items()
+        if g["Properties"].get("LogGroupName", "").startswith("/aws/vendedlogs/states/")
+    ]
+    assert metric_filter["Properties"]["LogGroupName"] == {"Ref": log_group_id}
+    assert metric_filter["Properties"]["FilterPattern"] == (
+        '{ ($.type = "PassStateEntered") && ($.details.name = "ExportFailed") }'
+    )
+    assert "ExportFailed" in definition(template)["States"]
+    (transformation,) = metric_filter["Properties"]["MetricTransformations"]
+    assert (transformation["MetricName"], transformation["MetricValue"]) == ("TroubledExports", "1")
+    assert alarms["TroubledExports"]["Namespace"] == transformation["MetricNamespace"]
+
+
+def test_a_run_is_stopped_at_the_time_bound_of_its_own_settings(template: dict[str, Any]) -> None:
+    kit = settings_from_context(cdk_json_context())
+    bound = timing.run_seconds(run_bounds(kit.log_export))
+    assert definition(template)["TimeoutSeconds"] == math.ceil(bound)
+    assert bound < timing.MAX_EXECUTION_SECONDS
 
 
 def test_notice_topic_is_encrypted_and_mails_the_configured_address(two_group_template: dict[str, Any]) -> None:

@@ -3,16 +3,22 @@ moto, each proved allowed for the calling function's role (and CloudWatch Logs' 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from stacks.settings.common import APP_NAME
+from support.iam.edges import Edge
+from support.iam.engine import evaluate
 from support.iam.recorder import AwsCallRecorder, function_environments
-from support.log_export_run import closed_months
+from support.log_export_run import TWO_GROUPS, closed_months
 from tests.conftest import KitAssembly
 from tests.log_export import conftest as workload
 from tests.permissions.handler_calls import prove_calls_allowed
 
 # The workload's own fixtures, used here as its tests use them.
 aws, recorder, world_factory = workload.aws, workload.recorder, workload.world_factory
+two_group_template = workload.two_group_template
+STACK = f"{APP_NAME}-dev-log-export"  # the stack support.log_export_run.synth_log_export builds
 
 EXPORTED_GROUP = "/lwk/dev/destinations/worker"  # cdk.json's log group
 
@@ -34,3 +40,46 @@ def test_every_call_of_a_log_export_run_is_allowed(
         ("logs export -> bucket ACL", "s3:GetBucketAcl"),
         ("logs export -> bucket objects", "s3:PutObject"),
     }
+
+
+def test_each_group_is_written_and_listed_only_where_its_own_export_goes(
+    world_factory: Any, two_group_template: dict[str, Any]
+) -> None:
+    """Negative twins of the narrowed grants: the same principal one prefix over must be denied.
+
+    CloudWatch Logs exporting one group may write under that group's prefix only (one bucket-policy
+    statement per group), and BucketCheck may list the completion records' keys only (an `s3:prefix`
+    condition), never the bucket or another key."""
+    templates = {STACK: two_group_template}
+    world = world_factory(two_group_template)
+    for group in TWO_GROUPS:
+        world.add_log_group(group, dict.fromkeys(closed_months(1), 1))
+    with AwsCallRecorder(function_environments(templates)) as calls:
+        assert world.run().status == "SUCCEEDED"
+    edges = prove_calls_allowed(calls.calls, templates)
+
+    writes = [e for e in edges if e.kind == "logs export -> bucket objects"]
+    listings = [e for e in edges if e.action == "s3:ListBucket"]
+    assert {e.context["aws:SourceArn"].rsplit(":", 1)[1] for e in writes} == set(TWO_GROUPS)
+    assert listings
+    twins: list[tuple[str, Edge]] = []
+    for edge in writes:
+        own = edge.context["aws:SourceArn"].rsplit(":", 1)[1].lstrip("/")
+        for other in (group.lstrip("/") for group in TWO_GROUPS if group.lstrip("/") != own):
+            twins.append(
+                ("another group's prefix", replace(edge, resource=edge.resource.replace(f"/{own}/", f"/{other}/")))
+            )
+    for edge in listings:
+        record_key = edge.context["s3:prefix"]
+        for wider in (
+            "",
+            record_key.rsplit("/", 1)[0] + "/",
+            record_key.rsplit("/", 1)[0] + "/0123abcd/stream/000000.gz",
+        ):
+            twins.append((f"listing {wider!r}", replace(edge, context={**edge.context, "s3:prefix": wider})))
+    assert len(twins) >= len(writes) + 3 * len(listings)
+    results = evaluate([edge.simulation() for _, edge in twins])
+    allowed = [
+        f"{change}: {edge.label}" for (change, edge), result in zip(twins, results, strict=True) if result == "Allowed"
+    ]
+    assert not allowed, "wider than it needs to be:\n" + "\n".join(allowed)

@@ -29,6 +29,10 @@ MONTHS_BACK_VARIABLE = "MONTHS_BACK"
 MONTHS_BACK_MIN = 1
 MONTHS_BACK_MAX = 24
 MAX_LOG_GROUPS = 20
+# A run walks the (log group, month) slots once, in order: at most this many, so it always ends.
+MAX_SLOTS = MAX_LOG_GROUPS * MONTHS_BACK_MAX
+# BucketCheck's `after` before the first slot of a run.
+NO_SLOT_YET = -1
 # A CloudWatch Logs log group name: 1 to 512 of these characters (CreateLogGroup's API reference).
 LOG_GROUP_CHARACTER = r"[\.\-_/#A-Za-z0-9]"
 LOG_GROUP_MAX_LENGTH = 512

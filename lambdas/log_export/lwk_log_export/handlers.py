@@ -1,6 +1,6 @@
 """Lambda entry points of the log export state machine: parse the input, call the logic, shape the output.
 
-bucket_check  -> {"action": "export", "logGroup", "month", ...} or {"action": "fin", ...}
+bucket_check  -> {"action": "export", "logGroup", "month", "slot", ...} or {"action": "fin", ...}
 logs_export   -> {"taskId", "logGroup", "month", "destination", "from", "to"}
 export_status -> {"code": "PENDING" | "RUNNING" | "PENDING_CANCEL" | "COMPLETED"}; raises on FAILED / CANCELLED
 
@@ -19,7 +19,7 @@ from . import aws
 from .config import load_config
 from .contract import SERVICE_NAME
 from .errors import ExportTaskCancelled, ExportTaskFailed
-from .inputs import ExportRequest, run_months, task_id
+from .inputs import ExportRequest, run_months, slot_cursor, task_id
 from .planning import CANCELLED, FAILED, Slot, plan_exports
 
 logger = Logger(service=SERVICE_NAME)
@@ -27,9 +27,11 @@ logger = Logger(service=SERVICE_NAME)
 
 @logger.inject_lambda_context(clear_state=True)
 def bucket_check(event: Any, context: Any) -> dict[str, Any]:
-    """Records completed exports, then names the next (log group, month) to export, or says `fin`."""
+    """Records completed exports, then names the next (log group, month) after the slot `after` to
+    export, or says `fin`."""
     config = load_config(os.environ)
     months = run_months(event, months_back=config.months_back, now=datetime.now(UTC))
+    after = slot_cursor(event)
     s3 = aws.s3_client()
     recorded = {
         slot.prefix
@@ -46,12 +48,25 @@ def bucket_check(event: Any, context: Any) -> dict[str, Any]:
     for slot, task in plan.to_record:
         key = aws.write_completion_record(s3, config.bucket, slot, task)
         logger.info("recorded completed export", extra={"taskId": task.task_id, "key": key})
-    summary = {"remaining": len(plan.pending), "underWay": len(plan.under_way), "recorded": len(plan.to_record)}
-    logger.info("bucket check", extra={**summary, "months": [str(m) for m in months]})
-    if not plan.pending:
+    # Slots at or before `after` were tried in this run already (a failed one is retried by the next run).
+    ahead = [(index, slot) for index, slot in plan.pending if index > after]
+    summary = {
+        "remaining": len(ahead),
+        "leftForNextRun": len(plan.pending) - len(ahead),
+        "underWay": len(plan.under_way),
+        "recorded": len(plan.to_record),
+    }
+    logger.info("bucket check", extra={**summary, "after": after, "months": [str(m) for m in months]})
+    if not ahead:
         return {"action": "fin", **summary}
-    following = plan.pending[0]
-    return {"action": "export", "logGroup": following.log_group, "month": str(following.month), **summary}
+    index, following = ahead[0]
+    return {
+        "action": "export",
+        "logGroup": following.log_group,
+        "month": str(following.month),
+        "slot": index,
+        **summary,
+    }
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .contract import FIRST_EXPORTABLE_YEAR
+from .contract import FIRST_EXPORTABLE_YEAR, MAX_SLOTS, NO_SLOT_YET
 from .errors import InvalidRequest, LogGroupNotConfigured, MonthNotClosed, describe
 from .months import Month, closed_months
 
@@ -62,6 +62,17 @@ def run_started_at(event: Any, *, now: datetime) -> datetime:
     if in_utc > now + FUTURE_TOLERANCE:
         raise InvalidRequest(f"runStartedAt: {in_utc.isoformat()} lies in the future (it is {now.isoformat()} now)")
     return in_utc
+
+
+def slot_cursor(event: Any) -> int:
+    """`after`: the index of the slot this run tried last (NO_SLOT_YET before its first). A run only
+    moves forward, so one slot's failure can neither block the slots after it nor be tried twice."""
+    value = _object(event).get("after", NO_SLOT_YET)
+    # A whole number may arrive as a JSON float (-1.0): Step Functions' JSONPath numbers are not typed.
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+    if not whole or not NO_SLOT_YET <= value < MAX_SLOTS:
+        raise InvalidRequest(f"after: {describe(value)} is not a slot index from {NO_SLOT_YET} to {MAX_SLOTS - 1}")
+    return int(value)
 
 
 def run_months(event: Any, *, months_back: int, now: datetime) -> list[Month]:

@@ -51,8 +51,9 @@ class Plan:
     to_record: list[tuple[Slot, ExportTask]]
     # An export to the slot's prefix is pending or running: starting another would export it twice.
     under_way: list[Slot]
-    # Neither recorded, nor completed, nor under way; in export order (log group, then oldest month).
-    pending: list[Slot]
+    # Neither recorded, nor completed, nor under way; in export order (log group, then oldest month),
+    # each with its index in that order over all the run's slots (the run's cursor moves past it).
+    pending: list[tuple[int, Slot]]
 
 
 def plan_exports(
@@ -68,8 +69,8 @@ def plan_exports(
         if task.destination == bucket:
             by_prefix.setdefault(task.destination_prefix, []).append(task)
     plan = Plan(to_record=[], under_way=[], pending=[])
-    for log_group in log_groups:
-        for month in months:
+    for group_index, log_group in enumerate(log_groups):
+        for month_index, month in enumerate(months):
             slot = Slot(log_group, month)
             if slot.prefix in recorded_prefixes:
                 continue
@@ -81,5 +82,5 @@ def plan_exports(
                 plan.under_way.append(slot)
             else:
                 # Nothing, or only FAILED / CANCELLED attempts: export it (again).
-                plan.pending.append(slot)
+                plan.pending.append((group_index * len(months) + month_index, slot))
     return plan
