@@ -13,6 +13,7 @@ from aws_cdk.assertions import Match, Template
 
 from stacks.custom_runtime import CustomRuntimeSettings, CustomRuntimeStack
 from stacks.settings import CommonSettings, SettingsError, settings_from_context
+from stacks.settings.common import APP_NAME
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.custom_runtime.layout import SOURCE_DIR
 
@@ -98,8 +99,13 @@ def test_the_role_may_trace_and_write_its_own_log_group_and_nothing_else(kit: Ki
 
 
 def test_the_log_group_is_the_kits_with_its_retention(kit: KitAssembly) -> None:
+    common = settings_from_context(cdk_json_context()).common
     kit.template(WORKLOAD).has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/lwk/dev/custom-runtime/bash-function", "RetentionInDays": 30}
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": f"/{APP_NAME}/{common.stage}/custom-runtime/bash-function",
+            "RetentionInDays": common.log_retention_days,
+        },
     )
 
 

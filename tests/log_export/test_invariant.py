@@ -88,13 +88,43 @@ def completed(world: LogExportWorld, faults: ExportFaults, group: str, month: st
     return world.task_messages(faults.written[record["taskId"]])
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    missing=st.sets(st.sampled_from(GROUPS), max_size=len(GROUPS)),
-    failing=st.dictionaries(st.tuples(st.sampled_from(GROUPS), st.integers(0, MONTHS_BACK - 1)), FAULTS, max_size=4),
-    counts=st.lists(st.integers(0, 3), min_size=len(GROUPS) * MONTHS_BACK, max_size=len(GROUPS) * MONTHS_BACK),
-)
+# Each example runs the state machine in moto's interpreter (about 2 s): the fast tier runs 3
+# generated configurations, the slow tier 30 more through the same check.
+CONFIGURATIONS = {
+    "missing": st.sets(st.sampled_from(GROUPS), max_size=len(GROUPS)),
+    "failing": st.dictionaries(st.tuples(st.sampled_from(GROUPS), st.integers(0, MONTHS_BACK - 1)), FAULTS, max_size=4),
+    "counts": st.lists(st.integers(0, 3), min_size=len(GROUPS) * MONTHS_BACK, max_size=len(GROUPS) * MONTHS_BACK),
+}
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(**CONFIGURATIONS)
 def test_every_event_is_exported_exactly_once_and_no_group_blocks_another(
+    world: LogExportWorld,
+    recorder: Recorder,
+    export_faults: ExportFaults,
+    missing: set[str],
+    failing: dict[tuple[str, int], str],
+    counts: list[int],
+) -> None:
+    _exported_exactly_once_and_no_group_blocks_another(world, recorder, export_faults, missing, failing, counts)
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(**CONFIGURATIONS)
+def test_every_event_is_exported_exactly_once_and_no_group_blocks_another_in_more_configurations(
+    world: LogExportWorld,
+    recorder: Recorder,
+    export_faults: ExportFaults,
+    missing: set[str],
+    failing: dict[tuple[str, int], str],
+    counts: list[int],
+) -> None:
+    _exported_exactly_once_and_no_group_blocks_another(world, recorder, export_faults, missing, failing, counts)
+
+
+def _exported_exactly_once_and_no_group_blocks_another(
     world: LogExportWorld,
     recorder: Recorder,
     export_faults: ExportFaults,
