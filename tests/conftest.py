@@ -28,11 +28,14 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from stacks.shared.build_cache import build_once  # noqa: E402
+from support.botocore_models import share_parsed_models  # noqa: E402
 from support.synth_cache import CACHE as SYNTH_CACHE  # noqa: E402
 from support.synth_cache import KitAssembly, cache_key, cdk_json_context, prune, share_assets, synth_kit  # noqa: E402
 
 # Per-test time budgets (pytest.ini budget_*).
 pytest_plugins = ["tests.budget"]
+
+share_parsed_models()
 
 __all__ = ["KitAssembly", "cdk_json_context", "synth_kit"]  # the tests import the synth from here
 

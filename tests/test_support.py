@@ -228,3 +228,17 @@ def test_sqs_poller_retries_the_whole_batch_when_the_handler_raises() -> None:
         result = poller.poll()
         assert (result.deleted, result.retried, len(result.handler_errors)) == (0, 2, 2)
         assert _depths(deployment) == (0, 1)
+
+
+def test_botocore_models_are_parsed_once_per_process_and_clients_still_work() -> None:
+    import boto3
+    from botocore.loaders import JSONFileLoader
+
+    from support.botocore_models import share_parsed_models
+
+    share_parsed_models()  # conftest did it already; a second call changes nothing
+    assert getattr(JSONFileLoader.load_file, "shared_by_path", False)
+    first = boto3.session.Session(region_name="eu-west-1").client("sqs")
+    second = boto3.session.Session(region_name="eu-west-1").client("sqs")
+    assert first.meta.service_model._service_description is second.meta.service_model._service_description
+    assert second.meta.service_model.operation_model("SendMessage").name == "SendMessage"
