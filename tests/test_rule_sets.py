@@ -19,6 +19,8 @@ from tests.conftest import KitAssembly
 
 Findings = dict[str, set[Finding]]  # profile -> findings
 
+pytestmark = pytest.mark.rule_sets
+
 
 @pytest.fixture(scope="session")
 def rule_set_findings(kit: KitAssembly, hardened_kit: KitAssembly) -> Findings:
