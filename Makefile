@@ -17,13 +17,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help synth test check lint bench workload clean deploy-local e2e-local destroy-local
+.PHONY: help synth test check lint bench workload clean deploy-local e2e-local destroy-local rule-sets
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
 	@echo "make test    set up, lint (ruff, mypy) and run the fast tier of the test suite"
 	@echo "make check   make test, then the slow tier (CLI commands, make workload in a copy, benchmarks, local deploy): what CI runs"
 	@echo "make lint    ruff (lint + format check) and mypy over the Python code (settings: pyproject.toml)"
+	@echo "make rule-sets   AWS Control Tower's Guard rules and checkov over both profiles' templates (part of make check)"
 	@echo "make bench   set up and print this machine's benchmark numbers"
 	@echo "make workload NAME=order-intake   stamp a new workload (stack, settings, Lambda, tests, docs), registered once"
 	@echo "make deploy-local / e2e-local / destroy-local   the real cdk deploy into a local emulator (EMULATOR=ministack|localstack), see docs/try-without-an-account.md"
@@ -71,6 +72,10 @@ test: $(VENV)/.dev-installed node_modules/.package-lock.json lint
 # in smoke mode, the local deploy): what CI runs. SKIP_DEPLOY_LOCAL=1 leaves out tests/deploy_local/.
 check: test
 	$(VENV_PYTHON) -m pytest -m "slow$(if $(SKIP_DEPLOY_LOCAL), and not deploy_local)"
+
+# checkov gets its own virtualenv (.cache/checkov/, from tools/checkov/requirements.txt) on first use.
+rule-sets: $(VENV)/.dev-installed node_modules/.package-lock.json
+	$(VENV_PYTHON) -m pytest -n 0 -m rule_sets
 
 lint: $(VENV)/.dev-installed
 	$(VENV_PYTHON) -m ruff check .

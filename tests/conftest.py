@@ -48,6 +48,12 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> KitAssembly:
     return synth_kit(tmp_path_factory.mktemp("cdk.out"), nag=False)
 
 
+@pytest.fixture(scope="session")
+def hardened_kit(tmp_path_factory: pytest.TempPathFactory) -> KitAssembly:
+    """The whole app under kit.profile=hardened, synthesized once, cdk-nag off."""
+    return synth_kit(tmp_path_factory.mktemp("hardened-kit.out"), nag=False, overrides={"kit.profile": "hardened"})
+
+
 @pytest.fixture(autouse=True)
 def _environment_guard() -> Iterator[None]:
     """Fails a test that leaves AWS_*, CDK_* or POWERTOOLS_* variables changed behind it (moto's

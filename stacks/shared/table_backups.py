@@ -7,6 +7,7 @@ import jsii
 from aws_cdk import IAspect
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
 from stacks.shared.kit_keys import KitKeys
@@ -37,20 +38,33 @@ class TableBackups(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.plan = backup.BackupPlan.daily35_day_retention(self, "Plan", self.vault)
-        self._tables: list[str] = []
-
-    def add(self, table: dynamodb.CfnTable) -> None:
-        selection = self.plan.add_selection(
-            f"Table{len(self._tables)}", resources=[backup.BackupResource.from_arn(table.attr_arn)]
+        # One role for every selection (the one each selection would make has a trust without
+        # conditions): AWS Backup assumes it for this account's jobs only, the confused-deputy guard
+        # of AWS Backup's guide ("Cross-service confused deputy prevention").
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "backup.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
+            ),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSBackupServiceRolePolicyForBackup")
+            ],
         )
-        self._tables.append(table.logical_id)
         acknowledge(
-            selection,
+            self.role,
             "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AWSBackupServiceRolePolicyForBackup]",
             "AWS Backup's own service-role policy: AWS keeps it to what Backup needs to copy each resource "
-            "type (DynamoDB here); the role can be assumed by backup.amazonaws.com only.",
+            "type (DynamoDB here); the role can be assumed by backup.amazonaws.com for this account only.",
         )
+        self._tables: list[str] = []
+
+    def add(self, table: dynamodb.CfnTable) -> None:
+        self.plan.add_selection(
+            f"Table{len(self._tables)}", resources=[backup.BackupResource.from_arn(table.attr_arn)], role=self.role
+        )
+        self._tables.append(table.logical_id)
 
 
 @jsii.implements(IAspect)
