@@ -63,10 +63,10 @@ def test_a_dataset_far_past_what_one_execution_holds_fans_out_and_every_executio
     aws: Aws, run_execution: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The tree's shape, not volume, is what scales: with units of 20 batches and 4 children per
-    # execution, 300 one-record batches need units, several per shard, and group executions, and no
+    # execution, 200 one-record batches need units, several per shard, and group executions, and no
     # execution may hold more than a unit's batches plus a few operations, whatever the dataset's size.
     # (At the real UNIT_BATCHES of 1,000 the same shape carries 10^6 records: docs/durable-etl.md.)
-    unit_batches, fan_out, batches = 20, 4, 300
+    unit_batches, fan_out, batches = 20, 4, 200
     monkeypatch.setenv("SHARD_KILOBYTES", SMALL_SHARDS)
     monkeypatch.setattr(contract, "UNIT_BATCHES", unit_batches)
     monkeypatch.setattr(contract, "FAN_OUT_PER_EXECUTION", fan_out)
@@ -117,7 +117,7 @@ def test_group_executions_nest_and_units_never_run_wider_than_the_fan_out_width(
             running[0] += 1
             most[0] = max(most[0], running[0])
         try:
-            time.sleep(0.3)  # long enough for units that may overlap to overlap
+            time.sleep(0.15)  # long enough for units that may overlap to overlap
             return real_run_unit(*args)
         finally:
             with lock:
