@@ -36,4 +36,4 @@ def share_parsed_models() -> None:
         return parsed[file_path]
 
     load_file.shared_by_path = True  # type: ignore[attr-defined]
-    JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
+    JSONFileLoader.load_file = load_file

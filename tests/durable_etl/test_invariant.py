@@ -212,7 +212,7 @@ _deserializer = TypeDeserializer()
 # One moto deployment for every example (each writes its own dataset); no shrinking: a run costs
 # about a second (the SDK runner's scheduling), and the failing example is printed whole. The fast
 # tier runs the examples below and 6 generated datasets; the slow tier 60 more.
-def _invariant_settings(examples: int, *phases: Phase) -> Any:
+def _invariant_settings(examples: int, *phases: Phase) -> settings:
     return settings(max_examples=examples, deadline=None, database=None, phases=phases,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])  # fmt: skip
