@@ -234,6 +234,11 @@ def _invariant_settings(examples: int, *phases: Phase) -> settings:
 )
 @example(objects=[("0-\u2029.csv", "csv", [{"id": "c\u2029", "name": "x" * 131_073, "amount": "-0"}])], batch_size=1)
 @example(objects=[("0-.jsonl", "jsonl", [{"id": "\ud800", "name": "n", "amount": "1e400"}])], batch_size=1)
+# Found by this test: a 41-digit coefficient that is one significant digit (DynamoDB trims zeros).
+@example(
+    objects=[("0-.csv", "csv", [{"id": "z", "name": "n", "amount": "-10000000000000000000000000000000000000000"}])],
+    batch_size=1,
+)
 def test_every_record_ends_as_one_stored_row_or_one_reject(
     aws: Aws, run_execution: Any, objects: list[tuple[str, str, list[dict[str, Any]]]], batch_size: int
 ) -> None:

@@ -344,3 +344,21 @@ def test_the_etl_refuses_exactly_what_the_strict_dynamodb_stand_in_refuses() -> 
         except ItemLimitError:
             ours = None
         assert ours == expected, (list(extra), ours, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("-10000000000000000000000000000000000000000", "-1E+40"),
+        ("1.100", "1.1"),
+        ("9" * 38 + "000", "9." + "9" * 37 + "E+40"),
+    ],
+)
+def test_trailing_zeros_never_make_a_storable_number_a_reject(text: str, stored: str) -> None:
+    # DynamoDB trims trailing zeros; boto3's 38-digit serializer refused the long form as rounded.
+    from boto3.dynamodb.types import TypeSerializer
+    from lwk_durable_etl.steps import _trimmed
+
+    value = _trimmed(Decimal(text))
+    assert value == Decimal(text) and TypeSerializer().serialize(value) == {"N": stored}
+    assert _trimmed({"a": [int(Decimal(text))] if "." not in text else [Decimal(text)]})["a"][0] == Decimal(text)

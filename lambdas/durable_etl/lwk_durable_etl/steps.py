@@ -225,9 +225,33 @@ def load_unit(run: Run, index: int) -> Unit:
 # region transform
 
 
+def _trimmed(value: Any) -> Any:
+    """Numbers with trailing zeros folded into the exponent (-1E+40, not a 41-digit coefficient).
+
+    DynamoDB trims them itself ("Leading and trailing zeroes are trimmed"), so such a number is one
+    significant digit it can store; boto3's serializer, working to 38 digits, would refuse the long
+    form as rounded. The value is unchanged.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, dict, list)):
+        return value
+    if isinstance(value, dict):
+        return {name: _trimmed(member) for name, member in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(member) for member in value]
+    number = Decimal(value)
+    if not number.is_finite() or number.is_zero():
+        return value
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    return Decimal((sign, digits[:kept], exponent + len(digits) - kept))
+
+
 def _to_item(record: dict[str, Any], run: Run, source: str) -> dict[str, Any]:
     attributes = {
-        **record,
+        **{name: _trimmed(value) for name, value in record.items()},
         TABLE_PARTITION_KEY: table_partition_key(run.request.dataset_id, record[ID_ATTRIBUTE]),
         DATASET_ATTRIBUTE: run.request.dataset_id,
         RUN_ATTRIBUTE: run.layout.run_id,
