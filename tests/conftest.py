@@ -88,6 +88,11 @@ def cli_synth(cdk_home: Path) -> Path:
     return build_once(SYNTH_CACHE / key, synthesize)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than cores (pytest.ini says why)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):  # the controller, before any worker reads the cache
         prune()
