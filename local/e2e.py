@@ -413,9 +413,11 @@ def destinations(deployment: Deployment, report: WorkflowReport) -> None:
     except NotEmulated:
         # Nothing routes the failure either: hand the failure function the record Lambda would send
         # (the documented invocation-record format) so that keeping and replaying can be checked.
-        with report.check("emulator only: the documented failure record sent to the on-failure function"):
+        with report.check("emulator only: the documented failure record sent to the on-failure queue"):
             record = _failure_record(worker, failed_request, {"Success": False, "orderId": f"ko-{order}"})
-            lambda_.invoke(FunctionName=on_failure, InvocationType="Event", Payload=json.dumps(record))
+            # The on-failure destination is the failure-records queue, which the failure handler reads.
+            failure_records = sqs.get_queue_url(QueueName=on_failure.rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=failure_records, MessageBody=json.dumps(record))
     with report.check("the failed request is kept in the failed-requests queue"):
         kept = wait_for(lambda: _queue_depth(sqs, queue) >= 1, timeout=60)
         if not kept:
