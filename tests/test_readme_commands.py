@@ -59,7 +59,9 @@ class Command:
                 return "runs"
             if target == ["clean"] and not variables:
                 return "removes caches"  # would slow the suite's next run; nothing to check
-            if target in (["test"], ["check"], ["bench"]) and all(re.match(r"^[A-Z_]+=", v) for v in variables):
+            if target in (["test"], ["check"], ["rule-sets"], ["bench"]) and all(
+                re.match(r"^[A-Z_]+=", v) for v in variables
+            ):
                 return "is the suite or the bench"
             if target and target[0].endswith("-local"):
                 return "deploys into a local emulator"  # minutes; tests/deploy_local runs it
@@ -183,7 +185,7 @@ def test_the_suite_and_bench_commands_name_what_exists(command: Command) -> None
     elif words[0] == ".venv/bin/python":
         assert REPO_ROOT / words[1] in BENCHMARKS
     else:
-        assert words[:2] in (["make", "test"], ["make", "check"], ["make", "bench"])
+        assert words[:2] in (["make", "test"], ["make", "check"], ["make", "rule-sets"], ["make", "bench"])
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "deploys into a local emulator"], ids=_ids)
