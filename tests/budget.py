@@ -12,9 +12,9 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("budget_call_seconds", "longest a fast-tier test's call may take", default="30")
-    parser.addini("budget_setup_seconds", "longest a fast-tier test's setup or teardown may take", default="120")
-    parser.addini("budget_slow_seconds", "longest any phase of a slow-tier test may take", default="600")
+    parser.addini("budget_call_seconds", "longest a fast-tier test's call may take", default="60")
+    parser.addini("budget_setup_seconds", "longest a fast-tier test's setup or teardown may take", default="180")
+    parser.addini("budget_slow_seconds", "longest any phase of a slow-tier test may take", default="900")
 
 
 def phase_budget(config: pytest.Config, *, slow: bool, phase: str) -> float:
