@@ -36,14 +36,11 @@ class EtlAlarms(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         period = cdk.Duration.minutes(5)
-        failed = cloudwatch.MathExpression(
-            expression="FILL(failed, 0) + FILL(timedOut, 0)",
-            using_metrics={
-                "failed": function.metric("DurableExecutionFailed", statistic="Sum", period=period),
-                "timedOut": function.metric("DurableExecutionTimedOut", statistic="Sum", period=period),
-            },
-            label="Executions failed or timed out",
-            period=period,
+        failed = _either(
+            "Executions failed or timed out",
+            period,
+            failed=function.metric("DurableExecutionFailed", statistic="Sum", period=period),
+            timedOut=function.metric("DurableExecutionTimedOut", statistic="Sum", period=period),
         )
         self.failed_executions = self._alarm(
             "FailedExecutions", failed, "A durable ETL execution ended FAILED or TIMED_OUT: see its execution history."
@@ -55,28 +52,22 @@ class EtlAlarms(Construct):
         )
         # Lambda developer guide, asynchronous invocation metrics: events dropped without being
         # processed, and events that could not be sent to the dead-letter queue.
-        lost = cloudwatch.MathExpression(
-            expression="FILL(dropped, 0) + FILL(deadLetterErrors, 0)",
-            using_metrics={
-                "dropped": function.metric("AsyncEventsDropped", statistic="Sum", period=period),
-                "deadLetterErrors": function.metric("DeadLetterErrors", statistic="Sum", period=period),
-            },
-            label="Asynchronous starts dropped or not dead-lettered",
-            period=period,
+        lost = _either(
+            "Asynchronous starts dropped or not dead-lettered",
+            period,
+            dropped=function.metric("AsyncEventsDropped", statistic="Sum", period=period),
+            deadLetterErrors=function.metric("DeadLetterErrors", statistic="Sum", period=period),
         )
         self.lost_starts = self._alarm(
             "LostStarts", lost, "Lambda dropped an ETL start, or could not keep it in the dead-letter queue."
         )
         # EventBridge Scheduler user guide, metrics: invocations dropped after the retry policy, and
         # those that also failed to reach the dead-letter queue.
-        undelivered = cloudwatch.MathExpression(
-            expression="FILL(dropped, 0) + FILL(notDeadLettered, 0)",
-            using_metrics={
-                "dropped": schedule_group.metric_dropped(statistic="Sum", period=period),
-                "notDeadLettered": schedule_group.metric_failed_to_be_sent_to_dlq(statistic="Sum", period=period),
-            },
-            label="Scheduled starts dropped or not dead-lettered",
-            period=period,
+        undelivered = _either(
+            "Scheduled starts dropped or not dead-lettered",
+            period,
+            dropped=schedule_group.metric_dropped(statistic="Sum", period=period),
+            notDeadLettered=schedule_group.metric_failed_to_be_sent_to_dlq(statistic="Sum", period=period),
         )
         self.lost_schedules = self._alarm(
             "LostScheduledStarts",
@@ -98,3 +89,13 @@ class EtlAlarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+
+
+def _either(label: str, period: cdk.Duration, **metrics: cloudwatch.IMetric) -> cloudwatch.MathExpression:
+    """The sum of `metrics`, a period without data counting as zero: one alarm for several ways to lose a start."""
+    return cloudwatch.MathExpression(
+        expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
+        using_metrics=metrics,
+        label=label,
+        period=period,
+    )
