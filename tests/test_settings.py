@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -434,3 +435,17 @@ def test_any_command_line_text_is_a_setting_or_one_line(path: str, text: str) ->
         settings_from_context({**cdk_json_context(), f"kit.{path}": text})
     except SettingsError as error:
         _assert_one_line(error)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(
+    day_of_month=st.sampled_from(["1", "15", "29", "30", "31", "L", "1W", "15W", "31W", "29-31", "*/10"]),
+    months=st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True),
+)
+def test_both_schedule_checks_read_a_cron_expressions_days_alike(day_of_month: str, months: list[int]) -> None:
+    # One reading of the date fields (stacks/settings/cron.py) for the ETL's and the log export's checks.
+    from stacks.durable_etl.schedule_days import first_day
+    from stacks.log_export.export_timing import never_fires
+
+    expression = f"cron(0 3 {day_of_month} {','.join(map(str, months))} ? *)"
+    assert never_fires(expression) == (first_day(expression, datetime.date(1970, 1, 1)) is None), expression

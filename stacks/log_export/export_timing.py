@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from stacks.settings.cron import MONTHS, day_matches, field_values
+
 DAY = 86400
 # Step Functions' maximum execution time for a Standard workflow: one year (Step Functions quotas).
 MAX_EXECUTION_SECONDS = 365 * DAY
@@ -35,8 +37,6 @@ RETRY_RUNS = 1
 SLACK_SECONDS = DAY
 WINDOW_FIRST_YEAR = 2000  # a leap year, as 2000 was (divisible by 400)
 WINDOW_YEARS = 28
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
 # The handlers' timeouts (export_handlers): BucketCheck lists one key per slot, the others make one call.
 BUCKET_CHECK_TIMEOUT_SECONDS = 120
@@ -90,68 +90,6 @@ def run_seconds(bounds: RunBounds) -> float:
 # ---- schedules ------------------------------------------------------------------------------------
 
 
-def _values(field: str, low: int, high: int, names: tuple[str, ...] = ()) -> set[int]:
-    """A cron field of values, ranges, lists and steps (the grammar `schedule_problem` admits)."""
-
-    def value(token: str) -> int:
-        return names.index(token) + low if token in names else int(token)
-
-    found: set[int] = set()
-    for item in field.split(","):
-        base, _, step_text = item.partition("/")
-        step = int(step_text) if step_text else 1
-        if base == "*":
-            start, end = low, high
-        else:
-            first, dash, last = base.partition("-")
-            start = value(first)
-            end = value(last) if dash else (high if step_text else start)
-        found.update(range(start, end + 1, step))
-    return found
-
-
-def _eventbridge_weekday(day: date) -> int:
-    return (day.weekday() + 1) % 7 + 1  # 1 = SUN ... 7 = SAT
-
-
-def _day_matches(day: date, day_of_month: str, day_of_week: str) -> bool:
-    last = calendar.monthrange(day.year, day.month)[1]
-    if day_of_week == "?":
-        if day_of_month == "*":
-            return True
-        for item in day_of_month.split(","):
-            if item == "L" and day.day == last:
-                return True
-            if item.endswith("W") and item != "W":
-                # The weekday nearest to day N, within the month.
-                target = date(day.year, day.month, min(int(item[:-1]), last))
-                if target.weekday() == 5:
-                    target = target - timedelta(days=1) if target.day > 1 else target + timedelta(days=2)
-                elif target.weekday() == 6:
-                    target = target + timedelta(days=1) if target.day < last else target - timedelta(days=2)
-                if day == target:
-                    return True
-            elif item != "L" and day.day in _values(item, 1, 31):
-                return True
-        return False
-    weekday = _eventbridge_weekday(day)
-    if day_of_week == "*":
-        return True
-    if "#" in day_of_week:
-        name, nth = day_of_week.split("#")
-        return weekday == _values(name, 1, 7, _WEEKDAYS).pop() and (day.day - 1) // 7 + 1 == int(nth)
-    for item in day_of_week.split(","):
-        if item == "L":
-            if weekday == 7:
-                return True
-        elif item.endswith("L"):
-            if weekday in _values(item[:-1], 1, 7, _WEEKDAYS) and day.day + 7 > last:
-                return True
-        elif weekday in _values(item, 1, 7, _WEEKDAYS):
-            return True
-    return False
-
-
 @dataclass(frozen=True)
 class Fires:
     """A schedule's first and second start of each day it fires on, in the reference window (UTC)."""
@@ -185,8 +123,8 @@ def schedule_fires(expression: str) -> Fires:
     minutes, hours, day_of_month, month, day_of_week, year = expression[len("cron(") : -1].split(" ")
     if year != "*":
         raise ValueError("a schedule limited to some years stops exporting after them")
-    minute_set, hour_set = sorted(_values(minutes, 0, 59)), sorted(_values(hours, 0, 23))
-    months = _values(month, 1, 12, _MONTHS)
+    minute_set, hour_set = sorted(field_values(minutes, 0, 59)), sorted(field_values(hours, 0, 23))
+    months = field_values(month, 1, 12, MONTHS)
     times = [(h, m) for h in hour_set for m in minute_set][:2]
     days: list[date] = []
     first: list[datetime] = []
@@ -196,7 +134,7 @@ def schedule_fires(expression: str) -> Fires:
         for number in sorted(months):
             for day_number in range(1, calendar.monthrange(calendar_year, number)[1] + 1):
                 day = date(calendar_year, number, day_number)
-                if not _day_matches(day, day_of_month, day_of_week):
+                if not day_matches(day, day_of_month, day_of_week):
                     continue
                 starts = [datetime(calendar_year, number, day_number, h, m, tzinfo=UTC) for h, m in times]
                 days.append(day)
