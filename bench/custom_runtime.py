@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from support.paths import REPO_ROOT
-from support.runtime_emulator import SAM_CLI_VERSION, Emulator, emulator_binary
+from support.custom_runtime_emulator import SAM_CLI_VERSION, Emulator, emulator_binary
 
 SOURCE_DIR = REPO_ROOT / "lambdas" / "custom_runtime"
 BOOTSTRAP = SOURCE_DIR / "bootstrap"

@@ -66,7 +66,7 @@ def run_pipeline(records: int, width: int, shard_kilobytes: int = SHARD_KILOBYTE
     from lwk_durable_etl import contract, handlers
     from moto import mock_aws
 
-    from support.durable_runs import run_costs
+    from support.durable_etl_runs import run_costs
     from support.etl_datasets import write_dataset
 
     with mock_aws():

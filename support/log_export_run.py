@@ -62,6 +62,7 @@ __all__ = [
     "synth_log_export",
     "the_state_machine",
 ]
+from stacks.settings.common import APP_NAME
 from support.lambda_runtime import FakeContext
 from support.paths import REPO_ROOT, use_lambda_code
 from support.stand_ins import mocked_aws as mocked_moto
@@ -71,11 +72,21 @@ WORKLOAD = "log-export"
 LAMBDA_ROOT = use_lambda_code(WORKLOAD)
 
 # The bucket the handler tests configure by hand (the runs use the one deployed from the template).
-BUCKET = "lwk-test-log-exports"
+BUCKET = f"{APP_NAME}-test-log-exports"
 WRITE_TEST_OBJECT = "aws-logs-write-test"
 # The second template of the tests (conftest.py's two_group_template).
-TWO_GROUPS = ["/lwk/test/alpha", "/lwk/test/beta"]
+TWO_GROUPS = [f"/{APP_NAME}/test/alpha", f"/{APP_NAME}/test/beta"]
 SMALL_BOUND = 4
+
+
+def exported_group() -> str:
+    """The first log group cdk.json's settings export (under the `dev` stage)."""
+    from stacks.settings import settings_from_context
+    from support.synth_cache import cdk_json_context
+
+    return str(settings_from_context(cdk_json_context()).of(WORKLOAD).log_groups[0])
+
+
 NOTICE_EMAIL = "ops@example.com"
 
 
@@ -385,7 +396,7 @@ def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, n
     settings = settings_from_context(app.node.get_all_context())
     use_profile(app, settings.common.profile)
     stack = LogExportStack(
-        app, f"lwk-{settings.common.stage}-log-export", common=settings.common, settings=settings.log_export
+        app, f"{settings.common.name_prefix}-{WORKLOAD}", common=settings.common, settings=settings.of(WORKLOAD)
     )
     if nag:
         add_nag_checks(app, profile=settings.common.profile)

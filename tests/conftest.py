@@ -24,6 +24,7 @@ os.environ.update(NO_AWS)
 import hashlib  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -31,6 +32,7 @@ from stacks.shared.build_cache import build_once  # noqa: E402
 from support.botocore_models import share_parsed_models  # noqa: E402
 from support.synth_cache import CACHE as SYNTH_CACHE  # noqa: E402
 from support.synth_cache import KitAssembly, cache_key, cdk_json_context, prune, share_assets, synth_kit  # noqa: E402
+from tests.permission_verdicts import PROFILES, Verdicts, evaluate_templates  # noqa: E402
 
 # Per-test time budgets (pytest.ini budget_*).
 pytest_plugins = ["tests.budget"]
@@ -52,6 +54,25 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> KitAssembly:
 def hardened_kit(tmp_path_factory: pytest.TempPathFactory) -> KitAssembly:
     """The whole app under kit.profile=hardened, synthesized once, cdk-nag off."""
     return synth_kit(tmp_path_factory.mktemp("hardened-kit.out"), nag=False, overrides={"kit.profile": "hardened"})
+
+
+@pytest.fixture(scope="session")
+def kit_templates(kit: KitAssembly) -> dict[str, dict[str, Any]]:
+    """Stack name -> synthesized template, for every stack of the app (cdk.json's profile)."""
+    return {kit.stack_names[key]: template for key, template in kit.templates.items()}
+
+
+@pytest.fixture(scope="session")
+def hardened_templates(hardened_kit: KitAssembly) -> dict[str, dict[str, Any]]:
+    """The same under kit.profile=hardened (customer-managed keys on logs and buckets)."""
+    return {hardened_kit.stack_names[key]: template for key, template in hardened_kit.templates.items()}
+
+
+@pytest.fixture(scope="session", params=PROFILES)
+def verdicts(request: pytest.FixtureRequest) -> Verdicts:
+    """Every edge and twin of one profile's templates, judged by the IAM engine (tests/permission_verdicts.py)."""
+    templates = request.getfixturevalue("kit_templates" if request.param == "default" else "hardened_templates")
+    return evaluate_templates(request.param, templates)
 
 
 @pytest.fixture(autouse=True)

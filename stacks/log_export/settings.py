@@ -38,7 +38,7 @@ def read_log_export(reader: SettingsReader, *, common: CommonSettings) -> LogExp
     retry = reader.child("retry")
     schedule = reader.child("schedule")
     settings = LogExportSettings(
-        log_groups=_log_groups(reader, common.stage),
+        log_groups=_log_groups(reader, common),
         months_back=reader.integer(
             "monthsBack", minimum=contract.MONTHS_BACK_MIN, maximum=contract.MONTHS_BACK_MAX, default=3
         ),
@@ -150,17 +150,27 @@ def _refuse_short_retention(common: CommonSettings, settings: LogExportSettings)
     )
 
 
-def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
+def _log_groups(reader: SettingsReader, common: CommonSettings) -> tuple[str, ...]:
     written = reader.string_list(
         "logGroups",
         pattern=rf"(?:{contract.LOG_GROUP_CHARACTER}|{re.escape(STAGE_PLACEHOLDER)})+",
         meaning="CloudWatch Logs log group names ({stage} stands for kit.stage)",
         min_items=1,
         max_items=contract.MAX_LOG_GROUPS,
-        default=[f"/{APP_NAME}/{STAGE_PLACEHOLDER}/destinations/worker"],
+        # Its own status handler's log group: something to export in any fork (cdk.json names a sample's).
+        default=[f"/{APP_NAME}/{STAGE_PLACEHOLDER}/log-export/export-status"],
     )
-    groups = tuple(group.replace(STAGE_PLACEHOLDER, stage) for group in written)
+    groups = tuple(group.replace(STAGE_PLACEHOLDER, common.stage) for group in written)
     for group in groups:
+        owner = common.workload_named_by(group)
+        if common.workloads and owner is not None and owner not in common.workloads:
+            # A removed workload's log group: every run would fail on it (LogGroupNotFound) after a green synth.
+            raise reader.fail(
+                "logGroups",
+                list(written),
+                f"a list of log groups that exist ({group!r} belongs to workload {owner!r}, which is not "
+                f"registered in stacks/workloads.py: drop it or register the workload)",
+            )
         if not re.fullmatch(LOG_GROUP_PATTERN, group):
             raise reader.fail(
                 "logGroups",
@@ -180,7 +190,9 @@ def _log_groups(reader: SettingsReader, stage: str) -> tuple[str, ...]:
             f"variables with the bucket name (these need {environment_bytes})",
         )
     if len(set(groups)) != len(groups):
-        raise reader.fail("logGroups", list(written), f"a list of distinct log groups once {{stage}} is {stage!r}")
+        raise reader.fail(
+            "logGroups", list(written), f"a list of distinct log groups once {{stage}} is {common.stage!r}"
+        )
     return groups
 
 

@@ -149,7 +149,7 @@ def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
     from stacks.workloads import WORKLOADS
 
     root = SettingsReader(_merge_overrides(context), CONTEXT_KEY)
-    common = read_common(root)
+    common = read_common(root, workloads=tuple(workload.key for workload in WORKLOADS))
     readers = {workload.key: root.child(workload.context_key) for workload in WORKLOADS}
     settings = KitSettings(
         common=common,

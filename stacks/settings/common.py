@@ -66,6 +66,9 @@ class CommonSettings:
     # Alarms publish to an SNS topic per stack; with an address it is subscribed by e-mail.
     alarm_email: str | None
     profile: str = DEFAULT
+    # The keys of the registered workloads (stacks/workloads.py), for settings that name another
+    # workload's resources; the settings reader fills it in, constructs built alone may leave it empty.
+    workloads: tuple[str, ...] = ()
 
     @property
     def hardened(self) -> bool:
@@ -81,9 +84,15 @@ class CommonSettings:
         """`/lwk/dev`: the kit's log groups live under it."""
         return f"/{APP_NAME}/{self.stage}"
 
+    def workload_named_by(self, resource_name: str) -> str | None:
+        """The workload key in a kit log group name (`/lwk/dev/<key>/...`), or None for a name outside the kit's."""
+        prefix = self.log_group_prefix + "/"
+        return resource_name[len(prefix) :].split("/")[0] if resource_name.startswith(prefix) else None
 
-def read_common(reader: SettingsReader) -> CommonSettings:
+
+def read_common(reader: SettingsReader, *, workloads: tuple[str, ...] = ()) -> CommonSettings:
     return CommonSettings(
+        workloads=workloads,
         stage=reader.string(
             "stage", pattern=STAGE_PATTERN, meaning="1 to 15 lowercase letters, digits or '-', starting with a letter"
         ),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.runtime_emulator import Emulator, StartEmulator, emulator_binary
+from support.custom_runtime_emulator import Emulator, StartEmulator, emulator_binary
 from tests.custom_runtime.layout import BOOTSTRAP, SOURCE_DIR
 
 

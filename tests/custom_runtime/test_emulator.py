@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.runtime_emulator import StartEmulator
+from support.custom_runtime_emulator import StartEmulator
 from tests.custom_runtime.layout import LOOPLESS_BOOTSTRAP, SOURCE_DIR
 
 INVOCATIONS = 12

@@ -13,7 +13,7 @@ import pytest
 
 from support.aws_limits import strict_aws_limits
 from support.cfn import REGION, Deployment, deploy
-from support.durable_runs import ExecutionCost, history, run_costs
+from support.durable_etl_runs import ExecutionCost, history, run_costs
 from support.paths import use_lambda_code
 from support.stand_ins import mocked_aws
 

@@ -18,6 +18,7 @@ from lwk_log_export import aws, errors, handlers, inputs
 from lwk_log_export.months import Month
 from moto.logs import models as logs_models
 
+from stacks.settings.common import APP_NAME
 from support.log_export_run import (
     ACCOUNT,
     BUCKET,
@@ -342,7 +343,7 @@ def test_every_log_line_is_json_with_the_service_name_and_request_id(env: None, 
 
     lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
     assert [line["message"] for line in lines] == ["bucket check"]
-    assert lines[0]["service"] == contract.SERVICE_NAME == "lwk-log-export"
+    assert lines[0]["service"] == contract.SERVICE_NAME == f"{APP_NAME}-log-export"
     assert lines[0]["function_request_id"] == CONTEXT.aws_request_id
 
 

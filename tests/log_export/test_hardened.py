@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
+from stacks.settings.common import APP_NAME
 from support.iam.edges import Edge, Kit, negative_twins
 from support.iam.engine import evaluate
 from support.iam.resolve import ACCOUNT, PARTITION, REGION
 from support.log_export_run import TWO_GROUPS, resources_of_type, synth_log_export
 from tests.log_export.test_template import bucket_policy, export_bucket_id
 
-STACK = "lwk-dev-log-export"
+STACK = f"{APP_NAME}-dev-log-export"
 LOGS_SERVICE = f"logs.{REGION}.amazonaws.com"
 SID = "CloudWatchLogsExportEncrypt"
 

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.logs import models as logs_models
 
+from stacks.settings.common import APP_NAME
 from support.log_export_run import (
     ACCOUNT,
     REGION,
@@ -33,7 +34,7 @@ from support.log_export_run import (
     synth_log_export,
 )
 
-GROUPS = ["/lwk/test/orders", "/lwk/test/payments", "/lwk/test/shipping"]
+GROUPS = [f"/{APP_NAME}/test/{name}" for name in ("orders", "payments", "shipping")]
 MONTHS_BACK = 2
 RECORD = "_export-completed.json"
 FAULTS = st.sampled_from(["FAILED", "CANCELLED", "limit"])

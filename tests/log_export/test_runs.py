@@ -17,11 +17,13 @@ from support.log_export_run import (
     Recorder,
     closed_months,
     export_prefix,
+    exported_group,
     synth_log_export,
 )
 from tests.conftest import cdk_json_context
 
-GROUP = "/lwk/dev/destinations/worker"  # cdk.json's default log group
+GROUP = exported_group()
+
 RECORD = "_export-completed.json"
 # What `template` was built from: the checks expect these numbers.
 SETTINGS = cdk_json_context()["kit"]["logExport"]

@@ -12,6 +12,8 @@ from stacks.settings import KitSettings, SettingsError, settings_from_context
 from support.log_export_run import TWO_GROUPS, resources_of_type
 from tests.conftest import cdk_json_context
 
+WRITTEN_GROUPS = cdk_json_context()["kit"]["logExport"]["logGroups"]
+
 
 def read(**overrides: str) -> KitSettings:
     return settings_from_context({**cdk_json_context(), **{f"kit.logExport.{k}": v for k, v in overrides.items()}})
@@ -19,13 +21,15 @@ def read(**overrides: str) -> KitSettings:
 
 def test_cdk_json_defaults() -> None:
     settings = read().log_export
-    assert settings.log_groups == ("/lwk/dev/destinations/worker",)
+    assert settings.log_groups == tuple(g.replace("{stage}", "dev") for g in WRITTEN_GROUPS)
     assert (settings.retry_interval_seconds, settings.retry_max_attempts, settings.retry_backoff_rate) == (60, 5, 2)
 
 
 def test_the_default_log_group_follows_the_stage() -> None:
     context = {**cdk_json_context(), "kit.stage": "prod"}
-    assert settings_from_context(context).log_export.log_groups == ("/lwk/prod/destinations/worker",)
+    assert settings_from_context(context).log_export.log_groups == tuple(
+        g.replace("{stage}", "prod") for g in WRITTEN_GROUPS
+    )
 
 
 def test_a_log_group_that_the_stage_makes_a_duplicate_is_refused() -> None:

@@ -16,8 +16,18 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from stacks.log_export import export_timing as timing
 from stacks.log_export.settings import run_bounds
 from stacks.settings import settings_from_context
-from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
+from stacks.settings.common import APP_NAME
+from support.log_export_run import (
+    NOTICE_EMAIL,
+    TWO_GROUPS,
+    exported_group,
+    resources_of_type,
+    synth_log_export,
+    the_state_machine,
+)
 from tests.conftest import cdk_json_context
+
+EXPORTED_GROUP = exported_group()
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
 RETENTION = cdk_json_context()["kit"]["logRetentionDays"]
@@ -34,7 +44,7 @@ OWN_LOG_GROUPS = [
                 {"Ref": "AWS::Region"},
                 ":",
                 {"Ref": "AWS::AccountId"},
-                f":log-group:/lwk/dev/destinations/worker{suffix}",
+                f":log-group:{EXPORTED_GROUP}{suffix}",
             ],
         ]  # fmt: skip
     }
@@ -110,7 +120,7 @@ def test_bucket_policy_lets_only_cloudwatch_logs_of_this_account_write_under_the
             },
             "Effect": "Allow",
             "Principal": {"Service": LOGS_SERVICE},
-            "Resource": {"Fn::Join": ["", [bucket_arn, "/lwk/dev/destinations/worker/*"]]},
+            "Resource": {"Fn::Join": ["", [bucket_arn, f"{EXPORTED_GROUP}/*"]]},
         },
     ]
 
@@ -250,7 +260,7 @@ def test_state_machine_is_standard_jsonpath_logged_in_full_and_traced(template: 
     assert machine["LoggingConfiguration"]["IncludeExecutionData"] is True
     Template.from_json(template).has_resource_properties(
         "AWS::Logs::LogGroup",
-        {"LogGroupName": "/aws/vendedlogs/states/lwk-dev-log-export", "RetentionInDays": RETENTION},
+        {"LogGroupName": f"/aws/vendedlogs/states/{APP_NAME}-dev-log-export", "RetentionInDays": RETENTION},
     )
 
 

@@ -7,6 +7,7 @@ calendar computation over generated schedules, months, days and settings."""
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,8 +18,11 @@ from hypothesis import strategies as st
 from stacks.log_export import export_timing as timing
 from stacks.log_export.settings import run_bounds
 from stacks.settings import KitSettings, SettingsError, settings_from_context
-from stacks.settings.common import APP_NAME, LOG_RETENTION_DAYS
+from stacks.settings.common import LOG_RETENTION_DAYS
+from support.log_export_run import exported_group
 from tests.conftest import cdk_json_context
+
+EXPORTED_GROUP = exported_group()
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -44,7 +48,7 @@ def test_a_retention_too_short_for_an_exported_group_the_kit_owns_is_refused(ret
     with pytest.raises(
         SettingsError,
         match=rf"^kit\.logRetentionDays: {retention} is not long enough for the log export of "
-        rf"/{APP_NAME}/dev/destinations/worker: .* use 60 or more$",
+        rf"{re.escape(EXPORTED_GROUP)}: .* use 60 or more$",
     ):
         read(retention)
 

@@ -12,7 +12,7 @@ import pytest
 
 from support.iam.edges import Edge
 from support.iam.engine import evaluate
-from tests.permissions.conftest import Verdicts
+from tests.permission_verdicts import Verdicts
 
 ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"
 

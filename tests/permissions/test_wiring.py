@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from support.iam.edges import ACCEPTED_WIDE, Edge
-from tests.permissions.conftest import Verdicts
+from support.iam.edges import ACCEPTED_WIDE
+from tests.permission_verdicts import Verdicts
 
 # What must act on something in the kit, by template resource type: a derivation that silently finds
 # nothing for one of these would make the check pass by looking at less.
@@ -124,72 +124,3 @@ def test_the_kit_has_edges_of_kind(verdicts: Verdicts, kind: str) -> None:
 def test_the_hardened_profile_has_its_key_edges(verdicts: Verdicts, kind: str) -> None:
     found = any(edge.kind == kind for edge, _ in verdicts.edges)
     assert found == (verdicts.profile == "hardened"), (verdicts.profile, kind)
-
-
-# The durable ETL's dead-letter queue has two senders: Lambda, with the function's execution role
-# (its DeadLetterConfig), and Scheduler, with the schedule's execution role. SQS uses the queue's key
-# in the sender's name, and the schedule's input key in the schedule role's name.
-ETL_KEY_EDGES = {
-    ("function role -> dead-letter target (key)", "kms:GenerateDataKey"),
-    ("function role -> dead-letter target (key)", "kms:Decrypt"),
-    ("schedule role -> dead-letter queue (key)", "kms:GenerateDataKey"),
-    ("schedule role -> dead-letter queue (key)", "kms:Decrypt"),
-    ("schedule role -> schedule key", "kms:Decrypt"),
-}
-
-
-def _hardened_key_edges(
-    verdicts: Verdicts, stack_suffix: str, expected: set[tuple[str, str]]
-) -> list[tuple[Edge, str]]:
-    """The edges of `expected`'s kinds in the stack named `...<stack_suffix>`: none under the default
-    profile (AWS keys, nothing to grant); under hardened exactly `expected` (kind, action), all allowed."""
-    kinds = {kind for kind, _ in expected}
-    found = [(e, r) for e, r in verdicts.edges if e.stack.endswith(stack_suffix) and e.kind in kinds]
-    if verdicts.profile == "default":
-        assert found == []
-        return found
-    assert {(e.kind, e.action) for e, _ in found} == expected
-    assert [e.label for e, r in found if r != "Allowed"] == []
-    return found
-
-
-def test_the_etl_dead_letter_senders_and_schedule_may_use_the_data_key_and_nobody_else(verdicts: Verdicts) -> None:
-    # Default: SQS-managed keys and Scheduler's AWS owned key.
-    etl = _hardened_key_edges(verdicts, "-durable-etl", ETL_KEY_EDGES)
-    if verdicts.profile == "default":
-        return
-    assert len({e.resource for e, _ in etl}) == 1, "not all on the stack's one data key"
-    labels = {e.label for e, _ in etl}
-    twins = [(t, r) for t, r in verdicts.twins if t.edge.label in labels]
-    # The same request from a role of another account: the key and the role policies must refuse it.
-    assert {t.edge.label for t, _ in twins if t.change == "another account"} == labels
-    assert [f"{t.change}: {t.edge.label}" for t, r in twins if r == "Allowed"] == []
-
-
-# The log export state machine under hardened: its role uses the data key for the executions and for
-# log delivery, each bound by encryption context; log delivery decrypts. Starting an execution asks
-# nothing of the caller's key permissions (Step Functions guide), so the rule's role has no key edge.
-STATE_MACHINE_KEY_EDGES = {
-    ("state machine role -> its key", "kms:Decrypt"),
-    ("state machine role -> its key", "kms:GenerateDataKey"),
-    ("state machine role -> its key (log delivery)", "kms:GenerateDataKey"),
-    ("log delivery -> state machine key", "kms:Decrypt"),
-}
-
-
-def test_the_state_machine_key_is_used_by_its_role_and_log_delivery_only(verdicts: Verdicts) -> None:
-    # Default: Step Functions' AWS owned key.
-    _hardened_key_edges(verdicts, "-log-export", STATE_MACHINE_KEY_EDGES)
-    if verdicts.profile == "default":
-        return
-    rule_role_key_edges = [e for e, _ in verdicts.edges if e.kind == "rule role -> target (key)"]
-    assert rule_role_key_edges == []
-    twins = {
-        (t.edge.kind, t.edge.action, t.change): r for t, r in verdicts.twins if t.edge.stack.endswith("-log-export")
-    }
-    for kind, action in STATE_MACHINE_KEY_EDGES - {("log delivery -> state machine key", "kms:Decrypt")}:
-        # Another account's role, and this role for another state machine (or another account's logs).
-        assert twins[(kind, action, "another account")] != "Allowed", (kind, action)
-        assert twins[(kind, action, "another source ARN")] != "Allowed", (kind, action)
-    # Accepted wide (ACCEPTED_WIDE says why): log delivery may use the key for any account's logs.
-    assert twins[("log delivery -> state machine key", "kms:Decrypt", "another account")] == "Allowed"

@@ -20,9 +20,12 @@ from support.iam.edges import NOT_KIT, Edge, Kit, _role_context
 from support.iam.engine import evaluate
 from support.iam.recorder import AwsCall, AwsCallRecorder, function_environments
 from support.iam.resolve import ACCOUNT, PARTITION, REGION
+from tests.conftest import KitAssembly
 from tests.durable_etl import conftest as workload
-from tests.permissions.conftest import Verdicts
+from tests.permission_verdicts import Verdicts, hardened_key_edges
 from tests.permissions.handler_calls import prove_calls_allowed
+
+WORKLOAD = "durable-etl"
 
 # The workload's own fixtures, used here as its tests use them.
 aws, etl_env, pin_clock, run_execution = workload.aws, workload.etl_env, workload.pin_clock, workload.run_execution
@@ -241,9 +244,36 @@ def test_staged_work_is_writable_by_the_etl_roles_alone(
     assert wrong == []
 
 
-def test_every_etl_alarm_can_reach_the_alarm_topic(verdicts: Verdicts) -> None:
-    alarms = [(e, r) for e, r in verdicts.edges if e.stack.endswith("-durable-etl") and e.kind == "alarm -> topic"]
+def test_every_etl_alarm_can_reach_the_alarm_topic(verdicts: Verdicts, kit: KitAssembly) -> None:
+    alarms = [(e, r) for e, r in verdicts.edges if e.stack == kit.stack_names[WORKLOAD] and e.kind == "alarm -> topic"]
     sources = {e.source for e, _ in alarms}
     for name in ("FailedExecutions", "DeadLetters", "LostStarts", "LostScheduledStarts"):
         assert any(name in source for source in sources), name
     assert [e.label for e, r in alarms if r != "Allowed"] == []
+
+
+# The durable ETL's dead-letter queue has two senders: Lambda, with the function's execution role
+# (its DeadLetterConfig), and Scheduler, with the schedule's execution role. SQS uses the queue's key
+# in the sender's name, and the schedule's input key in the schedule role's name.
+ETL_KEY_EDGES = {
+    ("function role -> dead-letter target (key)", "kms:GenerateDataKey"),
+    ("function role -> dead-letter target (key)", "kms:Decrypt"),
+    ("schedule role -> dead-letter queue (key)", "kms:GenerateDataKey"),
+    ("schedule role -> dead-letter queue (key)", "kms:Decrypt"),
+    ("schedule role -> schedule key", "kms:Decrypt"),
+}
+
+
+def test_the_etl_dead_letter_senders_and_schedule_may_use_the_data_key_and_nobody_else(
+    verdicts: Verdicts, kit: KitAssembly
+) -> None:
+    # Default: SQS-managed keys and Scheduler's AWS owned key.
+    etl = hardened_key_edges(verdicts, kit.stack_names[WORKLOAD], ETL_KEY_EDGES)
+    if verdicts.profile == "default":
+        return
+    assert len({e.resource for e, _ in etl}) == 1, "not all on the stack's one data key"
+    labels = {e.label for e, _ in etl}
+    twins = [(t, r) for t, r in verdicts.twins if t.edge.label in labels]
+    # The same request from a role of another account: the key and the role policies must refuse it.
+    assert {t.edge.label for t, _ in twins if t.change == "another account"} == labels
+    assert [f"{t.change}: {t.edge.label}" for t, r in twins if r == "Allowed"] == []

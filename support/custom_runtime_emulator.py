@@ -5,7 +5,7 @@ pinned, hash-checked wheel with pip into a cache directory and extracts only the
 machine. `Emulator` runs it as a subprocess on loopback with a bootstrap as its runtime command and
 invokes it over HTTP, as `sam local invoke` would, minus the container.
 
-Used by the custom runtime's tests (tests/custom_runtime) and by bench/custom_runtime.py.
+Part of the custom runtime workload: it goes with it when the workload is removed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,97 @@
+"""Which files belong to a workload, and which parts of the shared files: one rule for the commands
+that stamp (`make workload`), remove (`make remove-workload`) and rename (`make rename`).
+
+A workload owns every tracked path with a part spelled like its snake name: a folder
+(`stacks/<snake>/`, `lambdas/<snake>/`, `tests/<snake>/`, `local/workflows/<snake>.py`), a file
+`<snake>.py` or `<snake>_<anything>` (`bench/<snake>.py`, `support/<snake>_runs.py`), its page
+`docs/<key>.md` and its snapshot `[<key>].json`. A shared Markdown file mentions it only inside a
+marked block, which goes with it:
+
+    <!-- workload:<key> -->
+    ... rows, paragraphs, list items about that workload ...
+    <!-- /workload:<key> -->
+
+tests/test_forking.py checks that every mention of a workload outside its own files sits in such
+a block, so removing one never leaves a dangling link or row behind.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def spellings(key: str) -> dict[str, str]:
+    """Every spelling of a workload key (`order-intake`), by the template placeholder that stands for it."""
+    parts = key.split("-")
+    return {
+        "__key__": key,
+        "__snake__": "_".join(parts),
+        "__camel__": parts[0] + "".join(p.capitalize() for p in parts[1:]),
+        "__Pascal__": "".join(p.capitalize() for p in parts),
+        "__Title__": " ".join(parts).capitalize(),
+    }
+
+
+def tracked_files(root: Path = REPO_ROOT) -> list[Path]:
+    """The repository's files as git sees them (tracked, and new ones not ignored), relative to `root`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted({Path(name) for name in listed.split("\0") if name and (root / name).exists()})
+
+
+def owns(key: str, path: Path) -> bool:
+    """Whether `path` (relative to the repository) is one of workload `key`'s own files."""
+    snake = spellings(key)["__snake__"]
+    if path.as_posix() == f"docs/{key}.md" or path.name.endswith(f"[{key}].json"):
+        return True
+    folders, name = path.parts[:-1], path.name
+    return snake in folders or name == f"{snake}.py" or name.startswith(f"{snake}_")
+
+
+def block_pattern(key: str) -> re.Pattern[str]:
+    """A marked Markdown block about workload `key`, with the line break after it."""
+    return re.compile(
+        rf"^[ \t]*<!-- workload:{re.escape(key)} -->\n.*?^[ \t]*<!-- /workload:{re.escape(key)} -->[ \t]*\n",
+        re.MULTILINE | re.DOTALL,
+    )
+
+
+def without_blocks(text: str, key: str) -> str:
+    return block_pattern(key).sub("", text)
+
+
+def outside_blocks(text: str) -> str:
+    """`text` without any workload's marked blocks: what is left must not name a workload."""
+    return re.sub(
+        r"^[ \t]*<!-- workload:([a-z0-9-]+) -->\n.*?^[ \t]*<!-- /workload:\1 -->[ \t]*\n",
+        "",
+        text,
+        flags=re.MULTILINE | re.DOTALL,
+    )
+
+
+def mentions(key: str) -> re.Pattern[str]:
+    """The spellings that name workload `key` unambiguously: its paths, page, settings key and stack name.
+
+    The bare word is not one: "destinations" is also a Lambda feature every workload may mention.
+    """
+    spelled = spellings(key)
+    snake, camel = re.escape(spelled["__snake__"]), re.escape(spelled["__camel__"])
+    escaped = re.escape(key)
+    return re.compile(
+        rf"(stacks|lambdas|tests|bench|workflows)/{snake}\b"
+        rf"|\b{escaped}\.md\b"
+        rf"|\bkit\.{camel}\b"
+        rf"|\b[a-z0-9]+_{snake}\b"
+        rf"|<stage>-{escaped}\b"
+        rf"|[\"'`]{escaped}[\"'`]"
+    )
