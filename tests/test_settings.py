@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import subprocess
@@ -15,7 +14,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stacks.settings import SettingsError, settings_from_context
+from stacks.workloads import WORKLOADS, workload
 from tests.conftest import REPO_ROOT, cdk_json_context
+
+# A registered workload's settings key, for checks that hold for any workload's settings.
+FIRST_WORKLOAD = WORKLOADS[0].context_key
+
+
+def _setting_paths(value: Any, path: str = "") -> list[str]:
+    """Every key of cdk.json's `kit` object and every group of keys, dotted below `kit`."""
+    if not isinstance(value, dict) or path == "tags":
+        return [path]
+    children = [p for name, child in value.items() for p in _setting_paths(child, f"{path}.{name}".lstrip("."))]
+    return [path, *children] if path else children
+
+
+# Every setting cdk.json has (a new one is fuzzed without anyone adding it here), the groups
+# themselves, and keys nobody knows.
+SETTING_PATHS = sorted({*_setting_paths(cdk_json_context()["kit"]), "colour", f"{FIRST_WORKLOAD}.jitter"})
+# Every schedule expression a workload has: the grammar is the reader's, the same for each.
+SCHEDULE_PATHS = [path for path in SETTING_PATHS if path.endswith("schedule.expression")]
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
@@ -42,29 +60,11 @@ def test_cdk_json_settings_are_valid_and_typed() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("logExport.monthsBack", -1, "kit.logExport.monthsBack: -1 is not a whole number from 1 to 24"),
-        ("logExport.monthsBack", 2.5, "kit.logExport.monthsBack: 2.5 is not a whole number from 1 to 24"),
-        ("logExport.monthsBack", True, "kit.logExport.monthsBack: true is not a whole number from 1 to 24"),
-        ("logExport.retry.backoffRate", 0.5, "kit.logExport.retry.backoffRate: 0.5 is not a number from 1 to 10"),
-        ("logExport.logGroups", [], "kit.logExport.logGroups: [] is not a list of 1 to 20 unique CloudWatch Logs"),
-        ("logExport.logGroups", ["a", "a"], 'kit.logExport.logGroups: ["a", "a"] is not a list of 1 to 20 unique'),
-        ("logExport.schedule.enabled", "yes", 'kit.logExport.schedule.enabled: "yes" is not true or false'),
-        ("durableEtl.timeZone", "Mars/Base", 'kit.durableEtl.timeZone: "Mars/Base" is not an IANA time zone name'),
-        ("durableEtl.offPeakHour", 24, "kit.durableEtl.offPeakHour: 24 is not a whole number from 0 to 23"),
-        ("durableEtl.batchSize", 5001, "kit.durableEtl.batchSize: 5001 is not a whole number from 1 to 5000"),
-        ("destinations.maxRetryAttempts", 3, "kit.destinations.maxRetryAttempts: 3 is not a whole number from 0 to 2"),
-        (
-            "destinations.maxEventAgeSeconds",
-            59,
-            "kit.destinations.maxEventAgeSeconds: 59 is not a whole number from 60",
-        ),
-        ("customRuntime.handler", "function", "kit.customRuntime.handler: \"function\" is not 'file.function'"),
         ("stage", "Prod", 'kit.stage: "Prod" is not 1 to 15 lowercase letters'),
         ("logRetentionDays", 10, "kit.logRetentionDays: 10 is not one of 1, 3, 5, 7, 14, 30"),
         ("alarmEmail", "ops-at-example", 'kit.alarmEmail: "ops-at-example" is not an e-mail address (or null)'),
         ("tags", ["x"], 'kit.tags: ["x"] is not an object of up to 49 tags, tag key -> tag value'),
         ("profile", "strict", 'kit.profile: "strict" is not one of "default", "hardened"'),
-        ("logExport", 3, "kit.logExport: 3 is not an object"),
     ],
 )
 def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any, message: str) -> None:
@@ -77,9 +77,8 @@ def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("logExport.monthBack", "kit.logExport.monthBack: is not a known setting (known: "),
-        ("durableEtl.schedule.cron", "kit.durableEtl.schedule.cron: is not a known setting"),
-        ("colour", "kit.colour: is not a known setting"),
+        ("colour", "kit.colour: is not a known setting (known: "),
+        (f"{FIRST_WORKLOAD}.colour", f"kit.{FIRST_WORKLOAD}.colour: is not a known setting (known: "),
     ],
 )
 def test_an_unknown_key_is_an_error(path: str, message: str) -> None:
@@ -92,24 +91,6 @@ def test_a_missing_required_value_is_an_error() -> None:
     del context["kit"]["stage"]
     with pytest.raises(SettingsError, match=r"^kit\.stage: is required$"):
         settings_from_context(context)
-
-
-def test_command_line_overrides_arrive_as_strings_and_are_validated() -> None:
-    context = {**cdk_json_context(), "kit.logExport.monthsBack": "6", "kit.durableEtl.schedule.enabled": "true"}
-    settings = settings_from_context(context)
-    assert settings.log_export.months_back == 6
-    assert settings.durable_etl.schedule_enabled is True
-    with pytest.raises(SettingsError, match=r'^kit\.logExport\.monthsBack: "six" is not a whole number'):
-        settings_from_context({**cdk_json_context(), "kit.logExport.monthsBack": "six"})
-    with pytest.raises(SettingsError, match=r'^kit\.logRetentionDays: "³0" is not one of'):
-        settings_from_context({**cdk_json_context(), "kit.logRetentionDays": "³0"})
-    with pytest.raises(SettingsError, match=r"^kit\.logExport\.maxPoll: is not a known setting"):
-        settings_from_context({**cdk_json_context(), "kit.logExport.maxPoll": "3"})
-
-
-def test_list_override_from_the_command_line() -> None:
-    context = {**cdk_json_context(), "kit.logExport.logGroups": '["/a", "/b"]'}
-    assert settings_from_context(context).log_export.log_groups == ("/a", "/b")
 
 
 def _deeply_nested(depth: int) -> dict[str, Any]:
@@ -134,21 +115,21 @@ def _cdk_json_with(path: str, value: Any) -> str:
     ("context_json", "line"),
     [
         pytest.param(
-            json.dumps({**cdk_json_context(), "kit.logExport.monthsBack": "-1"}),
-            "kit.logExport.monthsBack: -1 is not a whole number from 1 to 24",
+            json.dumps({**cdk_json_context(), "kit.logRetentionDays": "-1"}),
+            "kit.logRetentionDays: -1 is not one of 1, 3, 5",
             id="negative",
         ),
         pytest.param(
             # Python's int() refuses strings past 4300 digits (a ValueError traceback before).
-            json.dumps({**cdk_json_context(), "kit.logExport.monthsBack": "9" * 5000}),
-            'kit.logExport.monthsBack: "' + "9" * 120 + "... (5000 characters) is not a whole number from 1 to 24",
+            json.dumps({**cdk_json_context(), "kit.logRetentionDays": "9" * 5000}),
+            'kit.logRetentionDays: "' + "9" * 120 + "... (5000 characters) is not one of 1, 3, 5",
             id="5000-digit-string",
             marks=SLOW_ENTRY_POINT,
         ),
         pytest.param(
             # A number literal that long in cdk.json: Node reads it as Infinity, which arrives as null.
-            json.dumps(cdk_json_context()).replace('"monthsBack": 3', '"monthsBack": ' + "9" * 5000),
-            "kit.logExport.monthsBack: null is not a whole number from 1 to 24",
+            json.dumps(cdk_json_context()).replace('"logRetentionDays": 60', '"logRetentionDays": ' + "9" * 5000),
+            "kit.logRetentionDays: null is not one of 1, 3, 5",
             id="5000-digit-literal",
             marks=SLOW_ENTRY_POINT,
         ),
@@ -173,12 +154,14 @@ def _cdk_json_with(path: str, value: Any) -> str:
             id="aws-tag",
             marks=SLOW_ENTRY_POINT,
         ),
-        pytest.param(
-            _cdk_json_with("durableEtl.schedule.expression", "cron(0 22 * * ? *) || rate(1 minute)"),
-            'kit.durableEtl.schedule.expression: "cron(0 22 * * ? *) || rate(1 minute)" is not an EventBridge '
-            "Scheduler expression",
-            id="schedule",
-            marks=SLOW_ENTRY_POINT,
+        *(
+            pytest.param(
+                _cdk_json_with(path, "cron(0 22 * * ? *) || rate(1 minute)"),
+                f'kit.{path}: "cron(0 22 * * ? *) || rate(1 minute)" is not an EventBridge',
+                id="schedule",
+                marks=SLOW_ENTRY_POINT,
+            )
+            for path in SCHEDULE_PATHS[:1]
         ),
     ],
 )
@@ -214,30 +197,10 @@ DEEP_JSON = "[" * 100_000 + "]" * 100_000
 @pytest.mark.parametrize(
     ("path", "value", "start"),
     [
-        ("logExport.monthsBack", "9" * 5000, 'kit.logExport.monthsBack: "999'),
-        ("logExport.monthsBack", 10**5000, "kit.logExport.monthsBack: a whole number of about 5001 digits is not"),
-        ("logExport.monthsBack", -(10**5000), "kit.logExport.monthsBack: a whole number of about 5001 digits"),
-        ("logExport.monthsBack", float("inf"), "kit.logExport.monthsBack: Infinity is not"),
-        ("logExport.monthsBack", None, "kit.logExport.monthsBack: null is not"),
-        ("logExport.monthsBack", "١٢", 'kit.logExport.monthsBack: "١٢" is not'),
-        ("logExport.monthsBack", {"a": 1}, 'kit.logExport.monthsBack: {"a": 1} is not'),
         ("logRetentionDays", "0" * 5000, 'kit.logRetentionDays: "000'),
-        ("logExport.retry.backoffRate", "9" * 5000, 'kit.logExport.retry.backoffRate: "999'),
-        ("logExport.retry.backoffRate", "1_0", 'kit.logExport.retry.backoffRate: "1_0" is not'),
-        ("logExport.retry.backoffRate", "nan", 'kit.logExport.retry.backoffRate: "nan" is not'),
-        ("logExport.retry.backoffRate", float("nan"), "kit.logExport.retry.backoffRate: NaN is not"),
-        ("logExport.retry.backoffRate", "٣", 'kit.logExport.retry.backoffRate: "٣" is not'),
         ("tags", DEEP_JSON, 'kit.tags: "[[['),
         ("tags", _deeply_nested(5000), "kit: is nested more than 8 levels deep"),
         ("tags", _deeply_nested(9), "kit: is nested more than 8 levels deep"),
-        ("logExport.logGroups", DEEP_JSON, 'kit.logExport.logGroups: "[[['),
-        ("logExport.logGroups", ["/a"] * 100_000, 'kit.logExport.logGroups: ["/a", "/a"'),
-        ("logExport.logGroups", [10**5000], "kit.logExport.logGroups: a list that cannot be shown"),
-        ("logExport.logGroups", [["/a"]], 'kit.logExport.logGroups: [["/a"]] is not'),
-        ("durableEtl.timeZone", "a" * 100_000, 'kit.durableEtl.timeZone: "aaa'),
-        ("durableEtl.timeZone", "America", 'kit.durableEtl.timeZone: "America" is not'),
-        ("durableEtl.timeZone", "../../etc/passwd", 'kit.durableEtl.timeZone: "../../etc/passwd" is not'),
-        ("durableEtl.timeZone", "UTC\x00", 'kit.durableEtl.timeZone: "UTC\\u0000" is not'),
         ("alarmEmail", "a@" + "a." * 100_000, 'kit.alarmEmail: "a@a.a.'),
         ("stage", "dev\u2028prod", 'kit.stage: "dev\\u2028prod" is not'),
         ("stage", "dev\rprod", 'kit.stage: "dev\\rprod" is not'),
@@ -254,7 +217,11 @@ DEEP_JSON = "[" * 100_000 + "]" * 100_000
         ("tags", {"stage": "prod"}, 'kit.tags: "stage" is not free to set'),
         ("tags", {f"t{i}": "v" for i in range(50)}, "kit.tags: {"),
         ("tags", {"k": None}, "kit.tags: {"),
-        ("logExport." + "x" * 100_000, 1, "kit.logExport." + "x" * 120 + "... (100000 characters): is not a known"),
+        (
+            f"{FIRST_WORKLOAD}." + "x" * 100_000,
+            1,
+            f"kit.{FIRST_WORKLOAD}." + "x" * 120 + "... (100000 characters): is not a known",
+        ),
     ],
     ids=lambda v: _short_id(v),
 )
@@ -350,35 +317,23 @@ INVALID_SCHEDULES = [
 
 
 @pytest.mark.parametrize("expression", VALID_SCHEDULES)
-@pytest.mark.parametrize("path", ["durableEtl.schedule.expression", "logExport.schedule.expression"])
+@pytest.mark.parametrize("path", SCHEDULE_PATHS)
 def test_documented_schedule_expressions_are_accepted(path: str, expression: str) -> None:
     context = _with(path, expression)
-    if path.startswith("logExport"):
-        # The grammar only: whether an enabled schedule keeps every month's logs is
-        # tests/log_export/test_timing.py's (a monthly or year-limited one does not, with the defaults).
-        context["kit.logExport.schedule.enabled"] = "false"
+    # The grammar only: whether an enabled schedule suits its workload (the log export's must keep
+    # every month's logs) is that workload's own test.
+    context[f"kit.{path.rsplit('.', 1)[0]}.enabled"] = "false"
     settings = settings_from_context(context)
-    workload = settings.durable_etl if path.startswith("durableEtl") else settings.log_export
-    assert workload.schedule_expression == expression
+    assert settings.of(workload(path.split(".")[0]).key).schedule_expression == expression
 
 
 @pytest.mark.parametrize(("expression", "problem"), INVALID_SCHEDULES)
-@pytest.mark.parametrize("path", ["durableEtl.schedule.expression", "logExport.schedule.expression"])
+@pytest.mark.parametrize("path", SCHEDULE_PATHS)
 def test_schedule_expressions_outside_the_grammar_are_refused(path: str, expression: str, problem: str) -> None:
     with pytest.raises(SettingsError) as error:
         settings_from_context(_with(path, expression))
     _assert_one_line(error.value)
     assert problem in str(error.value)
-
-
-def test_at_expressions_are_for_the_scheduler_only() -> None:
-    at = "at(2027-02-28T06:30:00)"
-    assert settings_from_context(_with("durableEtl.schedule.expression", at)).durable_etl.schedule_expression == at
-    with pytest.raises(SettingsError, match=r"at\(\.\.\.\) is for EventBridge Scheduler's one-time schedules"):
-        settings_from_context(_with("logExport.schedule.expression", at))
-    for impossible in ("at(2027-02-29T06:30:00)", "at(2027-01-01T24:00:00)", "at(2027-1-01T06:30:00)"):
-        with pytest.raises(SettingsError, match=r"durableEtl\.schedule\.expression"):
-            settings_from_context(_with("durableEtl.schedule.expression", impossible))
 
 
 # Any JSON value, including the odd ones: huge and negative numbers, non-finite floats, text with any
@@ -396,19 +351,6 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _setting_paths(value: Any, path: str = "") -> list[str]:
-    """Every key of cdk.json's `kit` object and every group of keys, dotted below `kit`."""
-    if not isinstance(value, dict) or path == "tags":
-        return [path]
-    children = [p for name, child in value.items() for p in _setting_paths(child, f"{path}.{name}".lstrip("."))]
-    return [path, *children] if path else children
-
-
-# Every setting cdk.json has (a new one is fuzzed without anyone adding it here), the groups
-# themselves, and keys nobody knows.
-SETTING_PATHS = sorted({*_setting_paths(cdk_json_context()["kit"]), "colour", "logExport.retry.jitter"})
-
-
 @settings(
     max_examples=500, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -420,11 +362,18 @@ def test_any_value_anywhere_is_a_setting_or_one_line(path: str, value: Any) -> N
         _assert_one_line(error)
 
 
+def _value_at(kit: dict[str, Any], path: str) -> Any:
+    value: Any = kit
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def test_the_fuzzed_paths_cover_every_setting() -> None:
-    assert {"stage", "tags", "durableEtl.schedule.expression", "customRuntime.handler", "logExport.retry"} <= set(
-        SETTING_PATHS
-    )
-    assert len(SETTING_PATHS) > 30
+    assert {"stage", "tags", *(w.context_key for w in WORKLOADS)} <= set(SETTING_PATHS)
+    kit = cdk_json_context()["kit"]
+    leaves = [p for p in SETTING_PATHS if not isinstance(_value_at(kit, p), dict)]
+    assert len(leaves) >= len(WORKLOADS) + 4, "every workload has settings, and the kit's common ones are there"
 
 
 @settings(max_examples=500, deadline=None, derandomize=True, database=None)
@@ -435,17 +384,3 @@ def test_any_command_line_text_is_a_setting_or_one_line(path: str, text: str) ->
         settings_from_context({**cdk_json_context(), f"kit.{path}": text})
     except SettingsError as error:
         _assert_one_line(error)
-
-
-@settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(
-    day_of_month=st.sampled_from(["1", "15", "29", "30", "31", "L", "1W", "15W", "31W", "29-31", "*/10"]),
-    months=st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True),
-)
-def test_both_schedule_checks_read_a_cron_expressions_days_alike(day_of_month: str, months: list[int]) -> None:
-    # One reading of the date fields (stacks/settings/cron.py) for the ETL's and the log export's checks.
-    from stacks.durable_etl.schedule_days import first_day
-    from stacks.log_export.export_timing import never_fires
-
-    expression = f"cron(0 3 {day_of_month} {','.join(map(str, months))} ? *)"
-    assert never_fires(expression) == (first_day(expression, datetime.date(1970, 1, 1)) is None), expression

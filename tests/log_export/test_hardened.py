@@ -14,9 +14,11 @@ from support.iam.edges import Edge, Kit, negative_twins
 from support.iam.engine import evaluate
 from support.iam.resolve import ACCOUNT, PARTITION, REGION
 from support.log_export_run import TWO_GROUPS, resources_of_type, synth_log_export
+from tests.conftest import KitAssembly
 from tests.log_export.test_template import bucket_policy, export_bucket_id
 
-STACK = f"{APP_NAME}-dev-log-export"
+WORKLOAD = "log-export"
+STACK = f"{APP_NAME}-dev-{WORKLOAD}"
 LOGS_SERVICE = f"logs.{REGION}.amazonaws.com"
 SID = "CloudWatchLogsExportEncrypt"
 
@@ -135,3 +137,23 @@ def test_the_engine_denies_the_key_policy_without_the_export_statement(hardened:
     results = evaluate([e.simulation() for e in _export_edges(before)])
 
     assert set(results) == {"ImplicitlyDenied"}
+
+
+def _key_id(reference: Any) -> str:
+    return str(reference["Fn::GetAtt"][0] if "Fn::GetAtt" in reference else reference["Ref"])
+
+
+def test_the_log_export_state_machine_data_uses_the_retained_data_key(
+    hardened_kit: KitAssembly, kit: KitAssembly
+) -> None:
+    for assembly in (hardened_kit, kit):
+        resources = assembly.templates[WORKLOAD]["Resources"]
+        ((_, machine),) = resources_of_type({"Resources": resources}, "AWS::StepFunctions::StateMachine").items()
+        if assembly is kit:  # the default profile keeps Step Functions' AWS owned key
+            assert "EncryptionConfiguration" not in machine["Properties"]
+            continue
+        encryption = machine["Properties"]["EncryptionConfiguration"]
+        assert encryption["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+        key = resources[_key_id(encryption["KmsKeyId"])]
+        assert key["Properties"]["Description"].startswith("Encrypts the data of ")
+        assert key["DeletionPolicy"] == "Retain"  # execution history under it stays readable

@@ -11,6 +11,9 @@ from stacks.log_export.settings import export_bucket_policy_bytes
 from stacks.settings import KitSettings, SettingsError, settings_from_context
 from support.log_export_run import TWO_GROUPS, resources_of_type
 from tests.conftest import cdk_json_context
+from tests.settings_cases import assert_one_line, with_setting
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
 
 WRITTEN_GROUPS = cdk_json_context()["kit"]["logExport"]["logGroups"]
 
@@ -98,3 +101,79 @@ def test_the_bucket_policy_estimate_bounds_the_synthesized_policy(two_group_temp
     ]
     synthesized = len(json.dumps(_resolved(policy), separators=(",", ":")).encode())
     assert synthesized <= export_bucket_policy_bytes(tuple(TWO_GROUPS)) <= synthesized + 64
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("logExport.monthsBack", -1, "kit.logExport.monthsBack: -1 is not a whole number from 1 to 24"),
+        ("logExport.monthsBack", 2.5, "kit.logExport.monthsBack: 2.5 is not a whole number from 1 to 24"),
+        ("logExport.monthsBack", True, "kit.logExport.monthsBack: true is not a whole number from 1 to 24"),
+        ("logExport.retry.backoffRate", 0.5, "kit.logExport.retry.backoffRate: 0.5 is not a number from 1 to 10"),
+        ("logExport.logGroups", [], "kit.logExport.logGroups: [] is not a list of 1 to 20 unique CloudWatch Logs"),
+        ("logExport.logGroups", ["a", "a"], 'kit.logExport.logGroups: ["a", "a"] is not a list of 1 to 20 unique'),
+        ("logExport.schedule.enabled", "yes", 'kit.logExport.schedule.enabled: "yes" is not true or false'),
+        ("logExport", 3, "kit.logExport: 3 is not an object"),
+    ],
+)
+def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any, message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        settings_from_context(with_setting(path, value))
+    assert str(error.value).startswith(message)
+    assert_one_line(error.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "start"),
+    [
+        ("logExport.monthsBack", "9" * 5000, 'kit.logExport.monthsBack: "999'),
+        ("logExport.monthsBack", 10**5000, "kit.logExport.monthsBack: a whole number of about 5001 digits is not"),
+        ("logExport.monthsBack", -(10**5000), "kit.logExport.monthsBack: a whole number of about 5001 digits"),
+        ("logExport.monthsBack", float("inf"), "kit.logExport.monthsBack: Infinity is not"),
+        ("logExport.monthsBack", None, "kit.logExport.monthsBack: null is not"),
+        ("logExport.monthsBack", "١٢", 'kit.logExport.monthsBack: "١٢" is not'),
+        ("logExport.monthsBack", {"a": 1}, 'kit.logExport.monthsBack: {"a": 1} is not'),
+        ("logExport.retry.backoffRate", "9" * 5000, 'kit.logExport.retry.backoffRate: "999'),
+        ("logExport.retry.backoffRate", "1_0", 'kit.logExport.retry.backoffRate: "1_0" is not'),
+        ("logExport.retry.backoffRate", "nan", 'kit.logExport.retry.backoffRate: "nan" is not'),
+        ("logExport.retry.backoffRate", float("nan"), "kit.logExport.retry.backoffRate: NaN is not"),
+        ("logExport.retry.backoffRate", "٣", 'kit.logExport.retry.backoffRate: "٣" is not'),
+        ("logExport.logGroups", DEEP_JSON, 'kit.logExport.logGroups: "[[['),
+        ("logExport.logGroups", ["/a"] * 100_000, 'kit.logExport.logGroups: ["/a", "/a"'),
+        ("logExport.logGroups", [10**5000], "kit.logExport.logGroups: a list that cannot be shown"),
+        ("logExport.logGroups", [["/a"]], 'kit.logExport.logGroups: [["/a"]] is not'),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) <= 30 else type(v).__name__,
+)
+def test_odd_values_get_the_one_line_error(path: str, value: Any, start: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        settings_from_context(with_setting(path, value))
+    assert_one_line(error.value)
+    assert str(error.value).startswith(start), str(error.value)[:300]
+
+
+def test_command_line_overrides_arrive_as_strings_and_are_validated() -> None:
+    assert settings_from_context({**cdk_json_context(), "kit.logExport.monthsBack": "6"}).log_export.months_back == 6
+    with pytest.raises(SettingsError, match=r'^kit\.logExport\.monthsBack: "six" is not a whole number'):
+        settings_from_context({**cdk_json_context(), "kit.logExport.monthsBack": "six"})
+    with pytest.raises(SettingsError, match=r"^kit\.logExport\.maxPoll: is not a known setting"):
+        settings_from_context({**cdk_json_context(), "kit.logExport.maxPoll": "3"})
+
+
+def test_list_override_from_the_command_line() -> None:
+    context = {**cdk_json_context(), "kit.logExport.logGroups": '["/a", "/b"]'}
+    assert settings_from_context(context).log_export.log_groups == ("/a", "/b")
+
+
+def test_at_expressions_are_for_the_scheduler_only() -> None:
+    with pytest.raises(SettingsError, match=r"at\(\.\.\.\) is for EventBridge Scheduler's one-time schedules"):
+        settings_from_context(with_setting("logExport.schedule.expression", "at(2027-02-28T06:30:00)"))
+
+
+def test_a_log_group_of_a_workload_that_is_not_registered_is_refused() -> None:
+    from stacks.settings.common import APP_NAME
+
+    with pytest.raises(SettingsError) as error:
+        settings_from_context(with_setting("logExport.logGroups", [f"/{APP_NAME}/{{stage}}/no-such-workload/worker"]))
+    assert_one_line(error.value)
+    assert "belongs to workload 'no-such-workload', which is not registered" in str(error.value)

@@ -231,3 +231,25 @@ def test_retry_settings_are_refused_exactly_when_a_run_could_outlast_a_year(
         )  # fmt: skip
     ):
         assert not refused.startswith("kit.logExport.retry."), refused
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(
+    day_of_month=st.sampled_from(["1", "15", "29", "30", "31", "L", "1W", "15W", "31W", "29-31", "*/10"]),
+    months=st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True),
+)
+def test_never_fires_agrees_with_the_kits_one_reading_of_a_cron_expressions_days(
+    day_of_month: str, months: list[int]
+) -> None:
+    # stacks/settings/cron.py reads the date fields for every schedule check of the kit (the durable
+    # ETL's too); 28 years hold every weekday and leap-year arrangement of a month.
+    from stacks.settings.cron import day_matches
+
+    expression = f"cron(0 3 {day_of_month} {','.join(map(str, months))} ? *)"
+    fires = any(
+        day_matches(datetime(year, month, day, tzinfo=UTC).date(), day_of_month, "?")
+        for year in range(1970, 1998)
+        for month in months
+        for day in range(1, calendar.monthrange(year, month)[1] + 1)
+    )
+    assert timing.never_fires(expression) == (not fires), expression

@@ -1,0 +1,23 @@
+"""The custom runtime's settings: each wrong value refused with one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacks.settings import SettingsError, settings_from_context
+from tests.settings_cases import assert_one_line, with_setting
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("customRuntime.handler", "function", "kit.customRuntime.handler: \"function\" is not 'file.function'"),
+    ],
+)
+def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any, message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        settings_from_context(with_setting(path, value))
+    assert str(error.value).startswith(message)
+    assert_one_line(error.value)
