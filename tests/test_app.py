@@ -6,6 +6,7 @@ import aws_cdk as cdk
 import pytest
 
 from stacks.kit_app import create_app
+from stacks.settings.common import APP_NAME
 from stacks.workloads import WORKLOADS
 from tests.conftest import KitAssembly, cdk_json_context
 
@@ -38,7 +39,7 @@ def test_stacks_take_the_account_and_region_the_cli_names(monkeypatch: pytest.Mo
 def test_the_stage_prefixes_every_stack_name() -> None:
     context = {**cdk_json_context(), **NO_BUNDLING, "kit.stage": "pr-42"}
     names = sorted(stack.stack_name for stack in _stacks(create_app(context=context, nag=False)))
-    assert names == sorted(f"lwk-pr-42-{workload.key}" for workload in WORKLOADS)
+    assert names == sorted(f"{APP_NAME}-pr-42-{workload.key}" for workload in WORKLOADS)
 
 
 def test_every_taggable_resource_carries_the_kit_tags(kit: KitAssembly) -> None:

@@ -20,9 +20,8 @@ SMOKE_TIMEOUT_SECONDS = 300
 
 
 def test_the_benchmarks_are_found() -> None:
-    assert {"synth.py", "durable_etl.py", "log_export.py", "destinations.py", "custom_runtime.py"} <= {
-        path.name for path in BENCHMARKS
-    }
+    # The kit's own; each workload may add bench/<python_name>.py, found by the same glob.
+    assert {"synth.py", "suite.py"} <= {path.name for path in BENCHMARKS}
 
 
 def test_make_bench_runs_what_this_test_runs() -> None:

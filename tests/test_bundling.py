@@ -7,7 +7,10 @@ import multiprocessing
 import re
 from pathlib import Path
 
+import pytest
+
 from stacks.shared.bundling import LAMBDAS_DIR, source_files, source_hash
+from stacks.workloads import WORKLOADS, Workload
 from tests.build_cache_worker import build_slowly
 from tests.conftest import KitAssembly
 
@@ -40,10 +43,14 @@ def _installed(asset: Path) -> dict[str, str]:
     return found
 
 
-def test_durable_etl_asset_has_handler_and_pinned_dependencies(kit: KitAssembly) -> None:
-    assets = _function_assets(kit, "durable-etl")
-    assert assets
-    source = LAMBDAS_DIR / "durable_etl"
+PYTHON_WORKLOADS = [w for w in WORKLOADS if (LAMBDAS_DIR / w.python_name / "requirements.txt").is_file()]
+
+
+@pytest.mark.parametrize("workload", PYTHON_WORKLOADS, ids=lambda w: w.key)
+def test_each_python_asset_has_its_handler_code_and_pinned_dependencies(kit: KitAssembly, workload: Workload) -> None:
+    assets = _function_assets(kit, workload.key)
+    assert assets, f"{workload.key}: no function asset in its template"
+    source = LAMBDAS_DIR / workload.python_name
     for asset in assets.values():
         for path in source_files(source):
             relative = path.relative_to(source)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from stacks.settings.common import APP_NAME
 from tests.hermetic import REPO_ROOT, clean_environment
 from tests.test_bench import BENCHMARKS
 
@@ -205,7 +206,7 @@ def test_the_workload_command_is_a_make_target_run_in_a_copy_by_the_suite(comman
 def test_the_stacks_and_settings_a_command_names_exist(command: Command, cli_synth: Path) -> None:
     # What cannot run here (deploys, the AWS CLI) can still name nothing that does not exist.
     stacks = {path.name.removesuffix(".template.json") for path in cli_synth.glob("*.template.json")}
-    assert set(re.findall(r"\blwk-dev-[a-z-]*[a-z]", command.text)) <= stacks
+    assert set(re.findall(rf"\b{APP_NAME}-dev-[a-z0-9-]*[a-z0-9]", command.text)) <= stacks
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     for key in re.findall(r"-c (kit\.[A-Za-z.]+)=", command.text):
         node = context

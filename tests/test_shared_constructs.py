@@ -87,13 +87,9 @@ def test_cdk_destroy_leaves_only_the_data_behind(kit: KitAssembly) -> None:
             if resource["Type"] == "AWS::KMS::Key":
                 assert resource["Properties"]["PendingWindowInDays"] == 7, f"{workload}/{logical_id}"
                 keys += 1
-    # The kit's own data stores, whatever workloads a fork adds beside them.
-    assert {
-        ("durable-etl", "AWS::S3::Bucket"),
-        ("durable-etl", "AWS::DynamoDB::Table"),
-        ("log-export", "AWS::S3::Bucket"),
-    } <= retained
-    assert keys >= 4  # at least three alarm topics and the kept failures of the destinations workload
+    # Every alarm topic is encrypted with a key of its own stack, so the check above saw at least those.
+    topics = sum(r["Type"] == "AWS::SNS::Topic" for t in kit.templates.values() for r in t["Resources"].values())
+    assert keys >= topics > 0
 
 
 # --- The building blocks forks add most: each nag-clean out of the box --------------------------

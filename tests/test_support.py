@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stacks.shared import contracts
+from stacks.workloads import KEYS
 from support import cfn, paths
 from support.stand_ins import fake_aws_environment, mocked_aws
 from tests.conftest import KitAssembly
@@ -52,26 +53,6 @@ def test_resolver_refuses_what_it_cannot_know() -> None:
         resolver.substitute('{"Resource": "${Missing}"}', {})
 
 
-def test_deploy_creates_the_destinations_stack_from_its_template(kit: KitAssembly) -> None:
-    template = kit.templates["destinations"]
-    with mocked_aws():
-        deployment = cfn.deploy(template)
-        sqs = deployment.clients["sqs"]
-        queue_url = deployment.outputs["FailedRequestsQueueUrl"]
-        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-        (queue_id,) = [lid for lid, url in deployment.resolver.refs.items() if url == queue_url]
-        declared = template["Resources"][queue_id]["Properties"]
-        assert attributes["MessageRetentionPeriod"] == str(declared["MessageRetentionPeriod"])
-        assert '"maxReceiveCount"' in attributes["RedrivePolicy"]
-        worker = deployment.function("WorkerFunction")
-        declared_env = template["Resources"][worker.logical_id]["Properties"].get("Environment", {})
-        assert set(worker.environment) == set(declared_env.get("Variables", {}))
-        assert worker.arn.startswith(f"arn:aws:lambda:{cfn.REGION}:{cfn.ACCOUNT}:function:")
-        functions = deployment.clients["lambda"].list_functions()["Functions"]
-        assert {f["FunctionName"] for f in functions} == {f.name for f in deployment.functions.values()}
-        assert deployment.dead_letter_targets, "the destination handlers' DeadLetterConfig was kept"
-
-
 def test_deploy_refuses_a_reference_cycle() -> None:
     template: dict[str, Any] = {
         "Resources": {
@@ -87,11 +68,37 @@ def test_stand_ins_share_one_region() -> None:
     assert fake_aws_environment()["AWS_DEFAULT_REGION"] == cfn.REGION == cfn.PSEUDO_PARAMETERS["AWS::Region"]
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_deploy_creates_each_workloads_stack_from_its_template(kit: KitAssembly, key: str) -> None:
+    template = kit.templates[key]
+    with mocked_aws():
+        deployment = cfn.deploy(template)
+        sqs = deployment.clients["sqs"]
+        for queue_id, queue in cfn.resources_of_type(template, "AWS::SQS::Queue").items():
+            url = deployment.ref(queue_id)
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            declared = queue["Properties"]
+            assert attributes["MessageRetentionPeriod"] == str(declared.get("MessageRetentionPeriod", 345600))
+            assert ('"maxReceiveCount"' in attributes.get("RedrivePolicy", "")) == ("RedrivePolicy" in declared)
+        for function in deployment.functions.values():
+            declared_env = template["Resources"][function.logical_id]["Properties"].get("Environment", {})
+            assert set(function.environment) == set(declared_env.get("Variables", {})), function.logical_id
+            assert function.arn.startswith(f"arn:aws:lambda:{cfn.REGION}:{cfn.ACCOUNT}:function:")
+        functions = deployment.clients["lambda"].list_functions()["Functions"]
+        assert {f["FunctionName"] for f in functions} == {f.name for f in deployment.functions.values()}
+        declared_dlqs = [
+            lid for lid, f in cfn.resources_of_type(template, "AWS::Lambda::Function").items()
+            if "DeadLetterConfig" in f["Properties"]
+        ]  # fmt: skip
+        assert len(deployment.dead_letter_targets) == len(declared_dlqs)
+
+
 def test_use_lambda_code_puts_the_asset_root_on_the_path_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "path", [p for p in sys.path if "lambdas" not in p])
-    root = paths.use_lambda_code("destinations")
-    paths.use_lambda_code("destinations")
-    assert root == paths.REPO_ROOT / "lambdas" / "destinations"
+    name = next(p.name for p in sorted(paths.LAMBDAS.iterdir()) if p.is_dir())  # any workload's code
+    root = paths.use_lambda_code(name)
+    paths.use_lambda_code(name)
+    assert root == paths.REPO_ROOT / "lambdas" / name
     assert sys.path.count(str(root)) == 1 and sys.path[0] == str(root)
     with pytest.raises(FileNotFoundError, match="no Lambda code for workload 'nope'"):
         paths.use_lambda_code("nope")

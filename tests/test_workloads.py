@@ -16,8 +16,9 @@ def test_names_follow_from_the_key() -> None:
         "orderIntake",
         "lwk-dev-order-intake",
     )
-    assert workload("durableEtl") is workload("durable_etl") is workload("durable-etl")
-    with pytest.raises(KeyError, match="registered: durable-etl"):
+    first = WORKLOADS[0]
+    assert workload(first.context_key) is workload(first.python_name) is workload(first.key) is first
+    with pytest.raises(KeyError, match=f"registered: {KEYS[0]}"):
         workload("nope")
     with pytest.raises(ValueError, match="not kebab case"):
         Workload("Order_Intake", WORKLOADS[0].stack, WORKLOADS[0].read_settings)
@@ -43,6 +44,6 @@ def test_settings_of_an_unregistered_workload_are_refused() -> None:
 def test_each_workload_reads_its_own_settings() -> None:
     settings = settings_from_context(cdk_json_context())
     assert set(settings.workloads) == set(KEYS)
-    assert settings.durable_etl is settings.of("durable-etl")
+    assert getattr(settings, WORKLOADS[0].python_name) is settings.of(KEYS[0])
     with pytest.raises(AttributeError, match="no attribute or workload 'unregistered_probe'"):
         _ = settings.unregistered_probe
