@@ -22,10 +22,12 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from local.emulators import STATE_ROOT, EmulatorError, Running, emulator, free_port, load_running, save_running
+from stacks.settings.common import APP_NAME
+from stacks.workloads import KEYS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
@@ -33,10 +35,9 @@ DEFAULT_EMULATOR = "ministack"
 # Distinct per emulator: the CDK CLI caches the account of an access key (see FIELD-NOTES), and a
 # key nobody uses for AWS can never be mistaken for a real one.
 FAKE_ACCESS_KEYS = {"ministack": "LWKLOCALMINISTACKKEY", "localstack": "LWKLOCALLOCALSTACKKEY"}
-FAKE_SECRET = "lwk-local-emulator-fake-secret"
+FAKE_SECRET = f"{APP_NAME}-local-emulator-fake-secret"
 # What a user's shell may carry that would send the CLI or boto3 elsewhere, or change what they do.
 _STRIPPED_PREFIXES = ("AWS_", "CDK_", "LWK_")
-OFF_PEAK_LEAD_MINUTES = 5
 # Per stack, from the first line after asset publishing (change set, or destroy) to its ✅ line.
 _STACK_LINE = re.compile(
     r"^\s*(?P<stack>[A-Za-z][A-Za-z0-9-]*): (?:creating CloudFormation changeset|deploying|destroying)\.\.\."
@@ -45,19 +46,16 @@ _DONE_LINE = re.compile(r"^\s*✅\s+(?P<stack>[A-Za-z][A-Za-z0-9-]*)(?::\s*destr
 
 
 def local_settings(now: datetime | None = None) -> list[str]:
-    """The settings a local deploy adds to cdk.json's, so that `make e2e-local` runs in seconds.
+    """The settings a local deploy adds to cdk.json's, so that `make e2e-local` runs in seconds: each
+    workload's own (`local_settings(now)` in its local/workflows/ module). `-c` values given to the
+    command win over these."""
+    from local.e2e import workflow
 
-    The ETL's rate-limit wait is cut to 2 s and its off-peak hour is the UTC hour five minutes from
-    now (a run started within those minutes loads at once, or at the top of the next hour, never
-    tonight); the custom runtime deploys its greeting handler, which has an error path to exercise.
-    `-c` values given to the command win over these.
-    """
-    soon = (now or datetime.now(UTC)) + timedelta(minutes=OFF_PEAK_LEAD_MINUTES)
     return [
-        "kit.durableEtl.rateLimitWaitSeconds=2",
-        f"kit.durableEtl.offPeakHour={soon.hour}",
-        "kit.durableEtl.timeZone=UTC",
-        "kit.customRuntime.handler=greeting.handler",
+        setting
+        for key in KEYS
+        if (checks := workflow(key)) is not None and hasattr(checks, "local_settings")
+        for setting in checks.local_settings(now or datetime.now(UTC))
     ]
 
 

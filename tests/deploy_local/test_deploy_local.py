@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local import cli
-from local.e2e import Deployment, client_for, run_all
+from local.e2e import Deployment, client_for, run_all, workflow
 from local.emulators import (
     EmulatorError,
     LocalStack,
@@ -32,31 +32,24 @@ from local.emulators import (
     port_in_use,
     save_running,
 )
-from stacks.workloads import WORKLOADS
+from stacks.settings.common import APP_NAME
+from stacks.workloads import KEYS
 from tests.conftest import cdk_json_context
 
 pytestmark = [pytest.mark.deploy_local, pytest.mark.slow]
 
 EMULATOR = "ministack"
 UPDATED_RETENTION_DAYS = 90  # a valid CloudWatch retention other than cdk.json's
-# What MiniStack 1.5.33 (patched) does not emulate, by the e2e's own names. A new gap, or one that
-# upstream closed, changes this list on purpose: the docs' gap table must follow.
-EXPECTED_GAPS = {
-    "durable-etl": [
-        "ListDurableExecutionsByFunction with an alias qualifier",
-        "DurableExecutionName",
-        "resuming an asynchronously invoked durable execution after a wait",
-    ],
-    "log-export": ["CloudWatch Logs export tasks"],
-    "destinations": ["Lambda Destinations routing"],
-    "custom-runtime": [],
-}
+# What MiniStack 1.5.33 (patched) does not emulate, by the e2e's own check names: each workload's
+# local/workflows/ module says (EXPECTED_GAPS). A new gap, or one upstream closed, changes it there on
+# purpose, and the docs' gap table follows.
+EXPECTED_GAPS = {key: checks.EXPECTED_GAPS for key in KEYS if (checks := workflow(key)) is not None}
 
 
 # A shell set up for a real account: none of it may reach the CLI, boto3 or the emulator (a profile
 # that does not exist here fails any client that reads it; a real-looking key would be cached).
 HOSTILE_SHELL = {
-    "AWS_PROFILE": "lwk-test-no-such-profile",
+    "AWS_PROFILE": f"{APP_NAME}-test-no-such-profile",
     "AWS_ACCESS_KEY_ID": "AKIALWKTESTREALSHELL",
     "AWS_SECRET_ACCESS_KEY": "real-looking-secret",
     "AWS_REGION": "eu-west-3",
@@ -137,8 +130,8 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
     state = cli.state_dir(EMULATOR)
     env = cli.cli_environment(EMULATOR, running.endpoint)
     outputs = json.loads((state / "outputs.json").read_text())
-    # Every registered workload is deployed (a fork's too); the e2e runs the kit's four.
-    assert sorted(outputs) == sorted(f"lwk-dev-{w.key}" for w in WORKLOADS), outputs
+    # Every registered workload is deployed (a fork's too); the e2e runs each one's local/workflows/ checks.
+    assert sorted(outputs) == sorted(f"{APP_NAME}-dev-{key}" for key in KEYS), outputs
     timings = json.loads((state / "timings.json").read_text())
     assert sorted(timings["deploy"]["stacks"]) == sorted(outputs), timings
     # The CLI cached the fake key's account in the deploy's own CDK_HOME, and only there.
@@ -151,11 +144,11 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
     # e2e: every workflow, with the gaps named exactly.
     report = run_all(env, EMULATOR)
     by_workflow = {w.workflow: w for w in report.workflows}
-    assert {w: by_workflow[w].failed for w in by_workflow} == {w: [] for w in EXPECTED_GAPS}
-    for workflow, gaps in EXPECTED_GAPS.items():
-        seen = by_workflow[workflow].not_emulated
-        assert len(seen) == len(gaps) and all(g in s for g, s in zip(gaps, seen, strict=True)), (workflow, seen)
-        assert by_workflow[workflow].passed, workflow
+    assert {w: by_workflow[w].failed for w in by_workflow} == {key: [] for key in KEYS}
+    for name, gaps in EXPECTED_GAPS.items():
+        seen = by_workflow[name].not_emulated
+        assert len(seen) == len(gaps) and all(g in s for g, s in zip(gaps, seen, strict=True)), (name, seen)
+        assert by_workflow[name].passed, name
 
     # Update: one setting changed, seen applied on every log group of every stack.
     deployment = Deployment(env)
@@ -177,7 +170,7 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
     assert [r for r in retained if not _exists(env, *r)] == []
     assert [r for r in removed if _exists(env, *r)] == []
     stacks = client_for(env, "cloudformation").list_stacks()["StackSummaries"]
-    assert {s["StackStatus"] for s in stacks if s["StackName"].startswith("lwk-dev-")} <= {"DELETE_COMPLETE"}
+    assert {s["StackStatus"] for s in stacks if s["StackName"].startswith(f"{APP_NAME}-dev-")} <= {"DELETE_COMPLETE"}
     cli.stop(EMULATOR)
     assert load_running(state) is None
     assert not port_in_use(running.port)
@@ -220,14 +213,6 @@ def test_each_ministack_patch_covers_a_gap_that_is_still_there(tmp_path: Path) -
             "TargetArn": "arn:aws:sqs:us-east-1:000000000000:dead-letters"
         }
     assert patched["function"]["deadLettersRemoved"] == {"deadLetters": None}
-
-
-def test_local_settings_put_the_off_peak_hour_at_most_five_minutes_ahead() -> None:
-    from datetime import UTC, datetime
-
-    assert "kit.durableEtl.offPeakHour=18" in cli.local_settings(datetime(2026, 11, 30, 18, 54, 59, tzinfo=UTC))
-    assert "kit.durableEtl.offPeakHour=19" in cli.local_settings(datetime(2026, 11, 30, 18, 55, tzinfo=UTC))
-    assert "kit.durableEtl.offPeakHour=0" in cli.local_settings(datetime(2026, 11, 30, 23, 58, tzinfo=UTC))
 
 
 def test_localstack_and_unknown_emulators_say_what_they_need(monkeypatch: pytest.MonkeyPatch) -> None:
