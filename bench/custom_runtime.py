@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from support.paths import REPO_ROOT
 from support.custom_runtime_emulator import SAM_CLI_VERSION, Emulator, emulator_binary
+from support.paths import REPO_ROOT
 
 SOURCE_DIR = REPO_ROOT / "lambdas" / "custom_runtime"
 BOOTSTRAP = SOURCE_DIR / "bootstrap"

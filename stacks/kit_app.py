@@ -8,7 +8,8 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from stacks.settings import KitSettings, check_context_depth, settings_from_context
+from stacks.kit_settings import KitSettings, settings_from_context
+from stacks.settings import check_context_depth
 from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import add_nag_checks
 from stacks.workloads import WORKLOADS

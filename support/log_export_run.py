@@ -81,7 +81,7 @@ SMALL_BOUND = 4
 
 def exported_group() -> str:
     """The first log group cdk.json's settings export (under the `dev` stage)."""
-    from stacks.settings import settings_from_context
+    from stacks.kit_settings import settings_from_context
     from support.synth_cache import cdk_json_context
 
     return str(settings_from_context(cdk_json_context()).of(WORKLOAD).log_groups[0])
@@ -383,8 +383,8 @@ def synth_log_export(outdir: Path, overrides: dict[str, Any] | None = None, *, n
     with `nag`, cdk-nag's findings make the synth raise."""
     import aws_cdk as cdk
 
+    from stacks.kit_settings import settings_from_context
     from stacks.log_export import LogExportStack
-    from stacks.settings import settings_from_context
     from stacks.shared.kit_keys import use_profile
     from stacks.shared.nag import add_nag_checks
 

@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from stacks.settings import settings_from_context
+from stacks.kit_settings import settings_from_context
 from stacks.settings.common import CommonSettings
 from stacks.shared.kit_keys import KitKeys, use_profile
 from stacks.shared.kit_log_group import KitLogGroup

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacks.settings import SettingsError, settings_from_context
+from stacks.kit_settings import settings_from_context
+from stacks.settings import SettingsError
 from stacks.workloads import WORKLOADS, workload
 from tests.conftest import REPO_ROOT, cdk_json_context
 

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from stacks.settings import settings_from_context
+from stacks.kit_settings import settings_from_context
 from stacks.settings.common import DEFAULT, HARDENED
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.encrypted_queue import EncryptedQueue

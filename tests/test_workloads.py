@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.settings import SettingsError, settings_from_context
+from stacks.kit_settings import settings_from_context
+from stacks.settings import SettingsError
 from stacks.workloads import KEYS, WORKLOADS, Workload, workload
 from tests.conftest import KitAssembly, cdk_json_context
 

@@ -1,4 +1,6 @@
-"""The kit's typed settings, read once from CDK context and validated before any construct exists.
+"""The kit's settings foundation: the `kit` context with its `-c` overrides, the common settings and the
+typed reader every workload's settings use. The kit's whole settings (every registered workload's)
+are read one layer up, by the registry's `stacks/kit_settings.py`.
 
 All settings live under one context key, `kit`, in `cdk.json`. A single value can be overridden on
 the command line with its dotted path: `npx cdk synth -c kit.logExport.monthsBack=6`.
@@ -9,9 +11,8 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .common import CommonSettings, read_common
 from .reader import (
@@ -25,46 +26,17 @@ from .reader import (
     show,
 )
 
-if TYPE_CHECKING:
-    from stacks.custom_runtime.settings import CustomRuntimeSettings
-    from stacks.destinations.settings import DestinationsSettings
-    from stacks.durable_etl.settings import DurableEtlSettings
-    from stacks.log_export.settings import LogExportSettings
-
 CONTEXT_KEY = "kit"
 
 __all__ = [
     "CONTEXT_KEY",
     "CommonSettings",
-    "CustomRuntimeSettings",
-    "DestinationsSettings",
-    "DurableEtlSettings",
-    "KitSettings",
-    "LogExportSettings",
     "SettingsError",
+    "SettingsReader",
     "check_context_depth",
-    "settings_from_context",
+    "merge_overrides",
+    "read_common",
 ]
-
-
-@dataclass(frozen=True)
-class KitSettings:
-    """The common settings and each registered workload's settings (by workload key)."""
-
-    common: CommonSettings
-    workloads: Mapping[str, Any]
-
-    def of(self, key: str) -> Any:
-        """The settings of workload `key` (`durable-etl`)."""
-        return self.workloads[key]
-
-    def __getattr__(self, python_name: str) -> Any:
-        # `settings.durable_etl`: the workload's settings by its Python name.
-        workloads = self.__dict__.get("workloads", {})
-        key = python_name.replace("_", "-")
-        if key in workloads:
-            return workloads[key]
-        raise AttributeError(f"KitSettings has no attribute or workload {python_name!r}")
 
 
 # The CDK app hands its context to Python through jsii, recursively: a few hundred levels of nesting
@@ -97,7 +69,7 @@ def _parse_cli_value(raw: Any) -> Any:
     return parse_json_text(raw) if isinstance(raw, str) else raw
 
 
-def _merge_overrides(context: Mapping[str, Any]) -> dict[str, Any]:
+def merge_overrides(context: Mapping[str, Any]) -> dict[str, Any]:
     base = _parse_cli_value(context.get(CONTEXT_KEY, {}))
     if not isinstance(base, Mapping):
         raise SettingsError(f"{CONTEXT_KEY}: {show(base)} is not an object")
@@ -116,45 +88,3 @@ def _merge_overrides(context: Mapping[str, Any]) -> dict[str, Any]:
                 raise SettingsError(f"{shorten(key)}: cannot override inside a value that is not an object")
         target[leaf] = _parse_cli_value(context[key])
     return merged
-
-
-def __getattr__(name: str) -> Any:
-    # Workload settings live with their workload (stacks/<workload>/settings.py), which imports
-    # this package's reader: imported on first use, not here, so neither import starts a cycle.
-    if name == "DurableEtlSettings":
-        from stacks.durable_etl.settings import DurableEtlSettings
-
-        return DurableEtlSettings
-    if name == "DestinationsSettings":
-        from stacks.destinations.settings import DestinationsSettings
-
-        return DestinationsSettings
-    if name == "LogExportSettings":
-        from stacks.log_export.settings import LogExportSettings
-
-        return LogExportSettings
-    if name == "CustomRuntimeSettings":
-        from stacks.custom_runtime.settings import CustomRuntimeSettings
-
-        return CustomRuntimeSettings
-    raise AttributeError(name)
-
-
-def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
-    """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings.
-
-    Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`; any other key is refused.
-    """
-    # Imported here: the registry imports every workload's stack, and those import this package.
-    from stacks.workloads import WORKLOADS
-
-    root = SettingsReader(_merge_overrides(context), CONTEXT_KEY)
-    common = read_common(root, workloads=tuple(workload.key for workload in WORKLOADS))
-    readers = {workload.key: root.child(workload.context_key) for workload in WORKLOADS}
-    settings = KitSettings(
-        common=common,
-        workloads={workload.key: workload.read_settings(readers[workload.key], common) for workload in WORKLOADS},
-    )
-    for reader in (root, *readers.values()):
-        reader.done()
-    return settings

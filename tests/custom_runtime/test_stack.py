@@ -12,7 +12,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.custom_runtime import CustomRuntimeSettings, CustomRuntimeStack
-from stacks.settings import CommonSettings, SettingsError, settings_from_context
+from stacks.kit_settings import settings_from_context
+from stacks.settings import CommonSettings, SettingsError
 from stacks.settings.common import APP_NAME
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.custom_runtime.layout import SOURCE_DIR

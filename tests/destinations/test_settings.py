@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from stacks.settings import SettingsError, settings_from_context
+from stacks.kit_settings import settings_from_context
+from stacks.settings import SettingsError
 from tests.settings_cases import assert_one_line, with_setting
 
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stacks.durable_etl.schedule_days import first_day
-from stacks.settings import SettingsError, settings_from_context
+from stacks.kit_settings import settings_from_context
+from stacks.settings import SettingsError
 from tests.conftest import cdk_json_context
 
 TODAY = datetime.date(2026, 12, 7)

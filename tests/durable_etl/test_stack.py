@@ -11,7 +11,8 @@ from aws_cdk.assertions import Match, Template
 
 from stacks.durable_etl import DurableEtlStack
 from stacks.durable_etl.contract import contract
-from stacks.settings import SettingsError, settings_from_context
+from stacks.kit_settings import settings_from_context
+from stacks.settings import SettingsError
 from support.etl_datasets import write_dataset
 from tests.conftest import KitAssembly, cdk_json_context
 from tests.durable_etl.conftest import Aws

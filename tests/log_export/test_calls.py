@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from stacks.settings import settings_from_context
+from stacks.kit_settings import settings_from_context
 from stacks.settings.common import APP_NAME
 from support.iam.edges import Edge
 from support.iam.engine import evaluate

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from stacks.kit_settings import KitSettings, settings_from_context
 from stacks.log_export.settings import export_bucket_policy_bytes
-from stacks.settings import KitSettings, SettingsError, settings_from_context
+from stacks.settings import SettingsError
 from support.log_export_run import TWO_GROUPS, resources_of_type
 from tests.conftest import cdk_json_context
 from tests.settings_cases import assert_one_line, with_setting

@@ -13,9 +13,9 @@ from lwk_log_export.contract import export_prefix as group_prefix
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from stacks.kit_settings import settings_from_context
 from stacks.log_export import export_timing as timing
 from stacks.log_export.settings import run_bounds
-from stacks.settings import settings_from_context
 from stacks.settings.common import APP_NAME
 from support.log_export_run import (
     NOTICE_EMAIL,

@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stacks.kit_settings import KitSettings, settings_from_context
 from stacks.log_export import export_timing as timing
 from stacks.log_export.settings import run_bounds
-from stacks.settings import KitSettings, SettingsError, settings_from_context
+from stacks.settings import SettingsError
 from stacks.settings.common import LOG_RETENTION_DAYS
 from support.log_export_run import exported_group
 from tests.conftest import cdk_json_context

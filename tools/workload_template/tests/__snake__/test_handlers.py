@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from stacks.settings import settings_from_context
+from stacks.kit_settings import settings_from_context
 from support.cfn import Deployment, deploy
 from support.lambda_runtime import new_execution_environment
 from support.sqs_poller import SqsPoller

@@ -7,7 +7,9 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from stacks.settings import SettingsError, settings_from_context
+from stacks.settings import SettingsError
+
+from stacks.kit_settings import settings_from_context
 from stacks.shared.contracts import load_contract
 from tests.conftest import KitAssembly, cdk_json_context
 
