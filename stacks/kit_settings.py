@@ -26,11 +26,11 @@ class KitSettings:
     workloads: Mapping[str, Any]
 
     def of(self, key: str) -> Any:
-        """The settings of workload `key` (`durable-etl`)."""
+        """The settings of workload `key` (`order-intake`)."""
         return self.workloads[key]
 
     def __getattr__(self, python_name: str) -> Any:
-        # `settings.durable_etl`: the workload's settings by its Python name.
+        # `settings.order_intake`: the workload's settings by its Python name.
         workloads = self.__dict__.get("workloads", {})
         key = python_name.replace("_", "-")
         if key in workloads:

@@ -6,9 +6,9 @@ and the tests take the workload names, stack names and counts from `WORKLOADS`. 
 (`make workload NAME=<name>` does all of it) is: its package `stacks/<workload>/`, one import and
 one `Workload(...)` line below, and its defaults under `kit.<contextKey>` in cdk.json.
 
-A workload key is kebab case (`durable-etl`); its Python name is snake case (`durable_etl`: the
-folders `stacks/durable_etl/`, `lambdas/durable_etl/lwk_durable_etl/`, `tests/durable_etl/`) and its
-context key camel case (`durableEtl`, under `kit` in cdk.json).
+A workload key is kebab case (`order-intake`); its Python name is snake case (`order_intake`: the
+folders `stacks/order_intake/`, `lambdas/order_intake/lwk_order_intake/`, `tests/order_intake/`) and its
+context key camel case (`orderIntake`, under `kit` in cdk.json).
 """
 
 from __future__ import annotations
@@ -55,17 +55,17 @@ class Workload:
 
     @property
     def python_name(self) -> str:
-        """`durable_etl`: the folder under stacks/, lambdas/ and tests/; `lwk_durable_etl` is its Lambda package."""
+        """`order_intake`: the folder under stacks/, lambdas/ and tests/; `lwk_order_intake` is its Lambda package."""
         return self.key.replace("-", "_")
 
     @property
     def context_key(self) -> str:
-        """`durableEtl`: its settings live under `kit.durableEtl` in cdk.json."""
+        """`orderIntake`: its settings live under `kit.orderIntake` in cdk.json."""
         first, *rest = self.key.split("-")
         return first + "".join(part.capitalize() for part in rest)
 
     def stack_name(self, name_prefix: str) -> str:
-        """`lwk-dev-durable-etl` for the prefix `lwk-dev`."""
+        """`lwk-dev-order-intake` for the prefix `lwk-dev`."""
         return f"{name_prefix}-{self.key}"
 
 

@@ -5,7 +5,7 @@ not install), so `deploy` reads the synthesized template and makes the calls Clo
 in dependency order, with values taken from the template only (names, environment, redrive
 policies, batch sizes, handler strings, ...):
 
-    deployment = deploy(kit.templates["destinations"])        # inside support.stand_ins.mocked_aws()
+    deployment = deploy(kit.templates["order-intake"])        # inside support.stand_ins.mocked_aws()
     deployment.outputs["FailedRequestsQueueUrl"]
     deployment.function("WorkerFunction").environment          # a logical-id prefix is enough
     deployment.ref("KeptFailuresQueue"), deployment.attribute("KeptFailuresQueue", "Arn")

@@ -1,7 +1,7 @@
 """Where things are in the repository, and the one way to import a workload's Lambda code.
 
 Lambda unpacks a workload's asset (`lambdas/<workload>/`) as the import root, so its package is
-imported as `lwk_<workload>` (`lwk_destinations.handlers`). Tests and benchmarks do the same by
+imported as `lwk_<workload>` (`lwk_order_intake.handlers`). Tests and benchmarks do the same by
 putting that folder first on `sys.path` with `use_lambda_code`.
 """
 
@@ -15,7 +15,7 @@ LAMBDAS = REPO_ROOT / "lambdas"
 
 
 def python_name(workload: str) -> str:
-    """`durable-etl` (a workload key) or `durable_etl` -> `durable_etl`."""
+    """`order-intake` (a workload key) or `order_intake` -> `order_intake`."""
     return workload.replace("-", "_")
 
 

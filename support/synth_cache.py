@@ -46,7 +46,7 @@ KEEP_UNUSED_SECONDS = 3 * 24 * 3600
 
 @dataclass(frozen=True)
 class KitAssembly:
-    """The synthesized app: templates by workload key (`durable-etl`, `log-export`, ...)."""
+    """The synthesized app: templates by workload key (`order-intake`, ...)."""
 
     outdir: Path
     templates: dict[str, dict[str, Any]]

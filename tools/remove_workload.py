@@ -4,7 +4,7 @@
 Deletes the workload's own files (tools/workload_files.py says which), its import and entry in
 stacks/workloads.py, its `kit.<contextKey>` settings in cdk.json and its marked blocks in the shared
 Markdown files. Settings of the other workloads that name its resources (a log group under
-`/<app>/<stage>/<key>/` in `kit.logExport.logGroups`) are dropped too, and the command says so:
+`/<app>/<stage>/<key>/` in another workload's list of log groups) are dropped too, and the command says so:
 synth would refuse them otherwise. Everything is worked out first; if anything that names the
 workload would stay behind, the command lists it and changes nothing.
 """

@@ -8,8 +8,12 @@ A workload owns every tracked path with a part spelled like its snake name: a fo
 marked block, which goes with it:
 
     <!-- workload:<key> -->
-    ... rows, paragraphs, list items about that workload ...
+    ... paragraphs, list items about that workload ...
     <!-- /workload:<key> -->
+
+or, for one line (a table row, where a line of its own would end the table), at the line's end:
+
+    | `lwk-<stage>-<key>` | what it shows | [docs/<key>.md](docs/<key>.md) | <!-- workload:<key> -->
 
 tests/test_forking.py checks that every mention of a workload outside its own files sits in such
 a block, so removing one never leaves a dangling link or row behind.
@@ -65,24 +69,30 @@ def block_pattern(key: str) -> re.Pattern[str]:
     )
 
 
+def line_pattern(key: str) -> re.Pattern[str]:
+    """A line about workload `key` alone: some text, then its marker."""
+    return re.compile(rf"^[^\n]*\S[^\n]*<!-- workload:{re.escape(key)} -->[ \t]*\n", re.MULTILINE)
+
+
 def without_blocks(text: str, key: str) -> str:
-    return block_pattern(key).sub("", text)
+    return line_pattern(key).sub("", block_pattern(key).sub("", text))
 
 
 def outside_blocks(text: str) -> str:
-    """`text` without any workload's marked blocks: what is left must not name a workload."""
-    return re.sub(
+    """`text` without any workload's marked blocks and lines: what is left must not name a workload."""
+    text = re.sub(
         r"^[ \t]*<!-- workload:([a-z0-9-]+) -->\n.*?^[ \t]*<!-- /workload:\1 -->[ \t]*\n",
         "",
         text,
         flags=re.MULTILINE | re.DOTALL,
     )
+    return re.sub(r"^[^\n]*\S[^\n]*<!-- workload:[a-z0-9-]+ -->[ \t]*\n", "", text, flags=re.MULTILINE)
 
 
 def mentions(key: str) -> re.Pattern[str]:
     """The spellings that name workload `key` unambiguously: its paths, page, settings key and stack name.
 
-    The bare word is not one: "destinations" is also a Lambda feature every workload may mention.
+    The bare word is not one: a key such as destinations is also a Lambda feature any workload may mention.
     """
     spelled = spellings(key)
     snake, camel = re.escape(spelled["__snake__"]), re.escape(spelled["__camel__"])

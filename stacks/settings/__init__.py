@@ -3,7 +3,7 @@ typed reader every workload's settings use. The kit's whole settings (every regi
 are read one layer up, by the registry's `stacks/kit_settings.py`.
 
 All settings live under one context key, `kit`, in `cdk.json`. A single value can be overridden on
-the command line with its dotted path: `npx cdk synth -c kit.logExport.monthsBack=6`.
+the command line with its dotted path: `./cdk synth -c kit.stage=prod`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ LOG_RETENTION_DAYS = (
 )
 
 # The kit's short name, the first part of every stack, log group and state machine name. A fork
-# renames it here (and in the log group names under cdk.json's kit.logExport.logGroups).
+# renames it with `make rename APP=<name>` (docs/forking.md), which changes every spelling of it.
 APP_NAME = "lwk"
 
 # AWS's tag rules (the same on every resource the kit creates): keys of 1-128 and values of 0-256
@@ -98,7 +98,7 @@ def read_common(reader: SettingsReader, *, workloads: tuple[str, ...] = ()) -> C
         ),
         tags=_tags(reader),
         # 60: the longest month plus the log export's first run (the 2nd) and its retry run (the 9th), with
-        # room for the runs themselves (stacks/log_export/settings.py refuses less for a group it exports).
+        # room for the runs themselves (a workload's settings may refuse less for a group it exports).
         log_retention_days=reader.choice("logRetentionDays", allowed=LOG_RETENTION_DAYS, default=60),
         alarm_email=reader.optional_string("alarmEmail", pattern=EMAIL_PATTERN, meaning="an e-mail address"),
         profile=reader.choice("profile", allowed=PROFILES, default=DEFAULT),

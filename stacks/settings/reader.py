@@ -1,7 +1,7 @@
 """Validation primitives for the kit's settings.
 
 Every value is read through a `SettingsReader`, which knows the dotted path of the object it reads
-(`kit.logExport`) so that an error names the exact key, the value found and what is allowed, and
+(`kit.orderIntake`) so that an error names the exact key, the value found and what is allowed, and
 which refuses keys nobody asked for (a typo must not silently fall back to a default).
 
 Whatever arrives, however odd (a 5000-digit number, JSON nested a thousand deep, control

@@ -4,7 +4,7 @@ The contract holds what both sides must agree on: environment variable names, bo
 It imports the standard library only, so the stacks can load it without the Lambda's dependencies,
 and without importing the rest of the Lambda package (whose `__init__` may import Powertools):
 
-    contract = load_contract("durable-etl")      # or "durable_etl"
+    contract = load_contract("order-intake")     # or "order_intake"
     environment = {contract.SOURCE_BUCKET_VARIABLE: bucket.bucket_name}
 
 The module is loaded from its file once per process, under a private module name, so that it can
@@ -22,7 +22,7 @@ LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 
 
 def contract_path(workload: str) -> Path:
-    """`lambdas/<workload>/lwk_<workload>/contract.py` for a workload key (`durable-etl`) or snake name."""
+    """`lambdas/<workload>/lwk_<workload>/contract.py` for a workload key (`order-intake`) or snake name."""
     snake = workload.replace("-", "_")
     return LAMBDAS / snake / f"lwk_{snake}" / "contract.py"
 

@@ -63,7 +63,7 @@ ACCEPTED: tuple[Acceptance, ...] = (
     Acceptance(CHECKOV, "CKV_AWS_116", FUNCTIONS,
                "A Lambda DLQ applies to asynchronous invokes only: these functions are invoked synchronously "
                "(Step Functions tasks, durable-function chained invokes, the custom runtime's callers) or "
-               "keep failures with an on-failure destination (docs/destinations.md), which AWS recommends over "
+               "keep failures with an on-failure destination, which AWS recommends over "
                "a DLQ.", false_positive=True),
     Acceptance(CHECKOV, "CKV_AWS_173", FUNCTIONS,
                "Lambda encrypts environment variables at rest with a KMS key by default; the kit's hold resource "

@@ -169,8 +169,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_the_worker_logs_where_the_log_export_workload_looks(template: Template) -> None:
-    # cdk.json's kit.logExport.logGroups names it (when both workloads are there; the log export's
-    # settings refuse a group of a workload that is not).
+    # The log export's settings in cdk.json name it as the group to export, where both are registered.
     template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": f"/{APP_NAME}/dev/destinations/worker"})
 
 
