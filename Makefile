@@ -17,7 +17,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help synth test check lint bench workload clean deploy-local e2e-local destroy-local rule-sets
+.PHONY: help synth diff test check lint bench workload remove-workload rename clean deploy-local e2e-local destroy-local rule-sets
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
@@ -26,7 +26,10 @@ help:
 	@echo "make lint    ruff (lint + format check) and mypy over the Python code (settings: pyproject.toml)"
 	@echo "make rule-sets   AWS Control Tower's Guard rules and checkov over both profiles' templates (part of make check)"
 	@echo "make bench   set up and print this machine's benchmark numbers"
+	@echo "make diff    what the current code changes in the templates since the last make synth (no AWS account needed)"
 	@echo "make workload NAME=order-intake   stamp a new workload (stack, settings, Lambda, tests, docs), registered once"
+	@echo "make remove-workload NAME=destinations   remove a workload: its files, registration, settings and doc sections"
+	@echo "make rename APP=acme   rename the kit (stack, log group, package and tag names; run before the first deploy)"
 	@echo "make deploy-local / e2e-local / destroy-local   the real cdk deploy into a local emulator (EMULATOR=ministack|localstack), see docs/try-without-an-account.md"
 
 $(VENV_PYTHON):
@@ -52,17 +55,31 @@ node_modules/.package-lock.json: package.json package-lock.json
 # an error) shows.
 SYNTH_CHATTER := ^(Bundling asset .*\.\.\.|Successfully synthesized to .*|Supply a stack id .*|)$$
 
-# `make synth ARGS='-c kit.stage=prod'` passes options to `cdk synth`. The previous synth's templates
-# go first, so that $(OUTDIR) never shows stacks of another stage or a removed workload; bundled
-# assets stay for reuse, and those the new templates do not use go afterwards.
+# `make synth ARGS='-c kit.stage=prod'` passes options to `cdk synth`. The app is synthesized into
+# $(OUTDIR).next and replaces $(OUTDIR) only when it synthesizes and cdk-nag has nothing open, warnings
+# included (tools/nag_findings.py says how to fix each), so a failed synth leaves the last good
+# templates in place for `make diff`. Bundled assets move along for reuse; unused ones go afterwards.
 synth: $(VENV)/.synth-installed node_modules/.package-lock.json
-	@if [ -d $(OUTDIR) ]; then find $(OUTDIR) -mindepth 1 -maxdepth 1 ! -name 'asset.*' -exec rm -rf {} +; fi
-	@./cdk synth --quiet --output $(OUTDIR) $(ARGS) 2>&1 | { grep -v -E '$(SYNTH_CHATTER)' || true; }
+	@rm -rf $(OUTDIR).next && mkdir -p $(OUTDIR).next
+	@if [ -d $(OUTDIR) ]; then find $(OUTDIR) -mindepth 1 -maxdepth 1 -name 'asset.*' -exec mv -t $(OUTDIR).next {} +; fi
+	@status=0; ./cdk synth --quiet --output $(OUTDIR).next $(ARGS) > $(OUTDIR).next/synth.log 2>&1 || status=$$?; \
+	{ grep -v -E '$(SYNTH_CHATTER)' $(OUTDIR).next/synth.log || true; }; \
+	$(VENV_PYTHON) tools/nag_findings.py $(OUTDIR).next/validation-report.json || status=1; \
+	if [ $$status -ne 0 ]; then \
+		if [ -d $(OUTDIR) ]; then find $(OUTDIR).next -mindepth 1 -maxdepth 1 -name 'asset.*' -exec mv -t $(OUTDIR) {} +; fi; \
+		rm -rf $(OUTDIR).next; \
+		echo "make synth failed; $(OUTDIR)/ still holds the last good synth" >&2; exit 1; fi
+	@rm -rf $(OUTDIR) $(OUTDIR).next/synth.log && mv $(OUTDIR).next $(OUTDIR)
 	@for asset in $(OUTDIR)/asset.*; do \
 		[ ! -e "$$asset" ] || grep -qF "$${asset##*/}" $(OUTDIR)/*.assets.json || rm -rf "$$asset"; done
 	@echo "Templates in $(OUTDIR)/:"
 	@for template in $(OUTDIR)/*.template.json; do echo "  $$template"; done
 	@echo "cdk-nag report: $(OUTDIR)/validation-report.json"
+
+# What the current code would change in the templates since the last `make synth`, without an AWS
+# account (the CLI's diff against cdk.out/'s templates; `./cdk diff` compares with deployed stacks).
+diff: $(VENV)/.synth-installed node_modules/.package-lock.json
+	@OUTDIR=$(OUTDIR) $(VENV_PYTHON) tools/offline_diff.py $(ARGS)
 
 # The fast tier: every test not marked slow (pytest.ini), each within its time budget.
 test: $(VENV)/.dev-installed node_modules/.package-lock.json lint
@@ -92,6 +109,14 @@ workload: $(VENV)/.dev-installed node_modules/.package-lock.json
 	@if [ -z "$(NAME)" ]; then echo "Usage: make workload NAME=<kebab-case-name>, e.g. make workload NAME=order-intake" >&2; exit 2; fi
 	$(VENV_PYTHON) tools/new_workload.py "$(NAME)"
 
+remove-workload: $(VENV)/.dev-installed
+	@if [ -z "$(NAME)" ]; then echo "Usage: make remove-workload NAME=<workload key>, e.g. make remove-workload NAME=destinations" >&2; exit 2; fi
+	$(VENV_PYTHON) tools/remove_workload.py "$(NAME)"
+
+rename: $(VENV)/.dev-installed
+	@if [ -z "$(APP)" ]; then echo "Usage: make rename APP=<new app name>, e.g. make rename APP=acme" >&2; exit 2; fi
+	$(VENV_PYTHON) tools/rename_app.py "$(APP)"
+
 # The kit deployed into a local AWS emulator by the real CDK CLI (docs/try-without-an-account.md).
 EMULATOR ?= ministack
 deploy-local: $(VENV)/.dev-installed node_modules/.package-lock.json
@@ -104,4 +129,4 @@ destroy-local: $(VENV)/.dev-installed node_modules/.package-lock.json
 	$(VENV_PYTHON) -m local.cli destroy --emulator $(EMULATOR)
 
 clean:
-	rm -rf $(OUTDIR) .cache .pytest_cache
+	rm -rf $(OUTDIR) $(OUTDIR).next .cache .pytest_cache

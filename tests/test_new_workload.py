@@ -4,7 +4,6 @@ cdk-nag finding, and its own tests, the snapshot test and the app-wide checks pa
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,17 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from stacks.settings.common import APP_NAME
+from support.repo_copy import copy_repository
 from tests.conftest import REPO_ROOT
 
 # A copy of the tree, a stamped workload and its own synths and tests: minutes, so the slow tier.
 pytestmark = pytest.mark.slow
 
 NAME = "fork-trial"
-# The copy holds what git would see (tracked files and new ones not ignored), so nothing installed or
-# generated (.venv, node_modules, .cache, cdk.out) is copied. node_modules (the CDK CLI) and .cache
-# (bundled dependencies, built under a lock) are linked instead; the copy runs on this interpreter,
-# that is, this venv.
-LINKED = ("node_modules", ".cache")
 
 
 def _run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -31,17 +27,7 @@ def _run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.Comple
 
 @pytest.fixture(scope="module")
 def fork(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    copy = tmp_path_factory.mktemp("fork") / "kit"
-    listed = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO_ROOT)
-    assert listed.returncode == 0, listed.stderr
-    for relative in filter(None, listed.stdout.split("\0")):
-        source = REPO_ROOT / relative
-        if source.is_file():  # a tracked file deleted in the work tree is left out
-            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / relative)
-    (REPO_ROOT / ".cache").mkdir(exist_ok=True)
-    for name in LINKED:
-        os.symlink(REPO_ROOT / name, copy / name)
+    copy = copy_repository(tmp_path_factory.mktemp("fork") / "kit")
     stamped = _run([sys.executable, "tools/new_workload.py", NAME], copy)
     assert stamped.returncode == 0, stamped.stdout + stamped.stderr
     return copy
@@ -53,7 +39,7 @@ def test_the_stamped_workload_is_registered_once(fork: Path) -> None:
     assert json.loads((fork / "cdk.json").read_text())["context"]["kit"]["forkTrial"]["batchSize"] == 10
     for path in (
         "stacks/fork_trial/stack.py",
-        "lambdas/fork_trial/lwk_fork_trial/contract.py",
+        f"lambdas/fork_trial/{APP_NAME}_fork_trial/contract.py",
         "lambdas/fork_trial/requirements.txt",
         "tests/fork_trial/test_handlers.py",
         "docs/fork-trial.md",
@@ -92,9 +78,9 @@ def test_cdk_synth_of_the_fork_leaves_no_finding_open(fork: Path, tmp_path: Path
         for violation in plugin["violations"]
         for construct in violation["violatingConstructs"]
     ]
-    assert (tmp_path / "lwk-dev-fork-trial.template.json").is_file()
+    assert (tmp_path / f"{APP_NAME}-dev-fork-trial.template.json").is_file()
     # The stamped workload adds none, and neither profile leaves one open in the kit's own stacks.
-    assert [f for f in open_findings if f[0].startswith("lwk-dev-fork-trial/")] == []
+    assert [f for f in open_findings if f[0].startswith(f"{APP_NAME}-dev-fork-trial/")] == []
     assert result.returncode == 0 and open_findings == [], result.stderr[-5000:]
 
 

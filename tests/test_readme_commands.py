@@ -28,6 +28,8 @@ FRESH_PATH = "/usr/local/bin:/usr/bin:/bin"
 FENCED_BASH = re.compile(r"^```(?:bash|sh)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 COMMAND_START = re.compile(r"^(?:[A-Z_]+=\S+ )*(?:make|\./cdk|\.venv/bin/python|npx|aws|pyenv)(?: |$)")
+# The commands that change the repository, each with its one variable: run in a copy by the suite.
+FORKING_COMMANDS = {("workload",): "NAME", ("remove-workload",): "NAME", ("rename",): "APP"}
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,9 @@ class Command:
                 return "is the suite or the bench"
             if target and target[0].endswith("-local"):
                 return "deploys into a local emulator"  # minutes; tests/deploy_local runs it
-            if target == ["workload"] and len(variables) == 1 and variables[0].startswith("NAME="):
-                return "stamps a workload"  # would change the repository; tests/test_new_workload.py runs it in a copy
+            variable = FORKING_COMMANDS.get(tuple(target))
+            if variable and len(variables) == 1 and variables[0].startswith(variable + "="):
+                return "changes the repository"  # tests/test_forking.py runs each in a copy
         if program == ".venv/bin/python":
             if rest[:2] == ["-m", "pytest"]:
                 return "is the suite or the bench"
@@ -182,7 +185,7 @@ def test_the_suite_and_bench_commands_name_what_exists(command: Command) -> None
     words = shlex.split(command.text)
     if words[:2] == [".venv/bin/python", "-m"]:
         paths = [word for word in words[3:] if word.startswith("tests")]
-        assert paths and all((REPO_ROOT / path).exists() for path in paths)
+        assert paths and all(list(REPO_ROOT.glob(path)) for path in paths)
     elif words[0] == ".venv/bin/python":
         assert REPO_ROOT / words[1] in BENCHMARKS
     else:
@@ -196,10 +199,11 @@ def test_the_local_emulator_commands_are_make_targets(command: Command) -> None:
     assert (REPO_ROOT / "tests" / "deploy_local").is_dir()
 
 
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "stamps a workload"], ids=_ids)
-def test_the_workload_command_is_a_make_target_run_in_a_copy_by_the_suite(command: Command) -> None:
-    assert re.search(r"^workload:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
-    assert "tools/new_workload.py" in (REPO_ROOT / "tests" / "test_new_workload.py").read_text()
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "changes the repository"], ids=_ids)
+def test_the_forking_commands_are_make_targets_run_in_a_copy_by_the_suite(command: Command) -> None:
+    target = shlex.split(command.text)[1]
+    assert re.search(rf"^{re.escape(target)}:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert f'"make", "{target}"' in (REPO_ROOT / "tests" / "test_forking.py").read_text()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=_ids)
