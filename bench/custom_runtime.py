@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stacks.settings.common import APP_NAME
 from support.custom_runtime_emulator import SAM_CLI_VERSION, Emulator, emulator_binary
 from support.paths import REPO_ROOT
 
@@ -57,7 +58,7 @@ def runtime_phases(log: str) -> tuple[list[float], float]:
 
 
 def measure(binary: Path, bootstrap: Path, invocations: int) -> str:
-    with tempfile.TemporaryDirectory(prefix="lwk-bench-rie-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{APP_NAME}-bench-rie-") as scratch:
         runtime_tmp = Path(scratch) / "tmp"
         runtime_tmp.mkdir()
         with Emulator(

@@ -32,14 +32,15 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT)]
 
+from stacks.settings.common import APP_NAME  # noqa: E402
 from support.paths import use_lambda_code  # noqa: E402
 
 ASSET_ROOT = use_lambda_code("durable-etl")
 
-BUCKET, TABLE, REGION = "lwk-bench-source", "lwk-bench-target", "us-east-1"
+BUCKET, TABLE, REGION = f"{APP_NAME}-bench-source", f"{APP_NAME}-bench-target", "us-east-1"
 BATCH_SIZE = 1000
 SHARD_KILOBYTES = 1024  # 1 MB: about 11,000 records a shard, so that larger datasets fan out wider
-WORKER = "lwk-bench-worker"
+WORKER = f"{APP_NAME}-bench-worker"
 WORKER_ALIAS = f"arn:aws:lambda:{REGION}:123456789012:function:{WORKER}:live"
 IMPORT_RUNS = 7
 

@@ -38,6 +38,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import pytest  # noqa: E402
 
+from stacks.settings.common import APP_NAME  # noqa: E402
 from support.log_export_run import (  # noqa: E402
     LogExportWorld,
     closed_months,
@@ -48,7 +49,7 @@ from support.log_export_run import (  # noqa: E402
     synth_log_export,
 )
 
-GROUPS = [f"/lwk/bench/service-{n}" for n in range(1, 6)]
+GROUPS = [f"/{APP_NAME}/bench/service-{n}" for n in range(1, 6)]
 RUNNING_CHECKS = (0, 1, 3, 9)
 SMOKE_GROUPS, SMOKE_RUNNING_CHECKS = GROUPS[:2], (0,)
 POLL_SECONDS = 30

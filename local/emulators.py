@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stacks.settings.common import APP_NAME
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows has no fcntl; the local deploy needs Linux anyway
@@ -201,7 +203,7 @@ class LocalStack:
             _run(["docker", "pull", "--quiet", LOCALSTACK_IMAGE], f"pull {LOCALSTACK_IMAGE}")
 
     def start(self, port: int, state_dir: Path, environ: dict[str, str], stop_with: int | None = None) -> Running:
-        container = f"lwk-localstack-{port}"
+        container = f"{APP_NAME}-localstack-{port}"
         _run(
             [
                 "docker", "run", "--detach", "--rm", "--name", container,

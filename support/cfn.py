@@ -29,6 +29,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stacks.settings.common import APP_NAME
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 PSEUDO_PARAMETERS = {
@@ -36,7 +38,7 @@ PSEUDO_PARAMETERS = {
     "AWS::Region": REGION,
     "AWS::AccountId": ACCOUNT,
     "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "lwk-test",
+    "AWS::StackName": f"{APP_NAME}-test",
     "AWS::NoValue": "",
 }
 

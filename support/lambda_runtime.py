@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+from stacks.settings.common import APP_NAME
 from support.cfn import Function
 from support.paths import python_name, use_lambda_code
 from support.stand_ins import fake_aws_environment
@@ -62,9 +63,9 @@ def new_execution_environment(monkeypatch: pytest.MonkeyPatch, workload: str) ->
     `lwk_<workload>` modules are imported afresh (module-level clients and caches with them), and
     Powertools loggers are set up again on the current `sys.stdout` (it binds its stream once per
     service name and process)."""
-    package = f"lwk_{python_name(workload)}"
+    package = f"{APP_NAME}_{python_name(workload)}"
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         monkeypatch.delitem(sys.modules, name)
-    service = f"lwk-{workload.replace('_', '-')}"
+    service = f"{APP_NAME}-{workload.replace('_', '-')}"
     for name in [n for n in logging.root.manager.loggerDict if n == service or n.startswith(service + ".")]:
         monkeypatch.delitem(logging.root.manager.loggerDict, name)

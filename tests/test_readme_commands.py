@@ -29,7 +29,7 @@ FENCED_BASH = re.compile(r"^```(?:bash|sh)\n(.*?)^```", re.MULTILINE | re.DOTALL
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 COMMAND_START = re.compile(r"^(?:[A-Z_]+=\S+ )*(?:make|\./cdk|\.venv/bin/python|npx|aws|pyenv)(?: |$)")
 # The commands that change the repository, each with its one variable: run in a copy by the suite.
-FORKING_COMMANDS = {("workload",): "NAME", ("remove-workload",): "NAME", ("rename",): "APP"}
+FORKING_COMMANDS: dict[tuple[str, ...], str] = {("workload",): "NAME", ("remove-workload",): "NAME", ("rename",): "APP"}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -50,12 +51,13 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 
 def test_cdk_json_settings_are_valid_and_typed() -> None:
     settings = settings_from_context(cdk_json_context())
-    assert settings.common.stage == "dev"
-    assert settings.log_export.months_back == 3
-    assert settings.log_export.log_groups == ("/lwk/dev/destinations/worker",)
-    assert settings.durable_etl.time_zone == "UTC"
-    assert settings.destinations.max_retry_attempts == 2
-    assert settings.custom_runtime.handler == "function.handler"
+    assert settings.common.stage == cdk_json_context()["kit"]["stage"]
+    # Each registered workload's settings, read into its own frozen dataclass.
+    for entry in WORKLOADS:
+        value = settings.of(entry.key)
+        assert dataclasses.is_dataclass(value), entry.key
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, dataclasses.fields(value)[0].name, None)
 
 
 @pytest.mark.parametrize(

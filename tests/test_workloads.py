@@ -6,16 +6,17 @@ import pytest
 
 from stacks.kit_settings import settings_from_context
 from stacks.settings import SettingsError
+from stacks.settings.common import APP_NAME
 from stacks.workloads import KEYS, WORKLOADS, Workload, workload
 from tests.conftest import KitAssembly, cdk_json_context
 
 
 def test_names_follow_from_the_key() -> None:
     entry = Workload("order-intake", WORKLOADS[0].stack, WORKLOADS[0].read_settings)
-    assert (entry.python_name, entry.context_key, entry.stack_name("lwk-dev")) == (
+    assert (entry.python_name, entry.context_key, entry.stack_name(f"{APP_NAME}-dev")) == (
         "order_intake",
         "orderIntake",
-        "lwk-dev-order-intake",
+        f"{APP_NAME}-dev-order-intake",
     )
     first = WORKLOADS[0]
     assert workload(first.context_key) is workload(first.python_name) is workload(first.key) is first

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ACCEPTING = "docs/ARCHITECTURE.md, 'Accepting a cdk-nag finding'"
 
@@ -54,7 +55,7 @@ def fix_for(rule_name: str) -> str:
     return FIXES.get(rule_name.split("[", 1)[0], f"see {ACCEPTING}")
 
 
-def open_findings(report: dict) -> list[str]:
+def open_findings(report: dict[str, Any]) -> list[str]:
     """One line per unacknowledged finding: where, which rule and severity, the fix, the acknowledgement."""
     lines = []
     for plugin in report.get("pluginReports", []):

@@ -22,7 +22,7 @@ TEMPLATE = Path(__file__).resolve().parent / "workload_template"
 REGISTRY = REPO_ROOT / "stacks" / "workloads.py"
 CDK_JSON = REPO_ROOT / "cdk.json"
 KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*"
-# Stack names are `lwk-<stage>-<key>` (CloudFormation: 128 characters); function log groups and
+# Stack names are `<app>-<stage>-<key>` (CloudFormation: 128 characters); function log groups and
 # role names get longer with the key, so keep it short.
 MAX_KEY_LENGTH = 24
 DEFAULT_SETTINGS = {

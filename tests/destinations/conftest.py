@@ -13,6 +13,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.awslambda.models import LambdaBackend
 
+from stacks.settings.common import APP_NAME
 from support.aws_limits import strict_aws_limits
 from support.cfn import ACCOUNT, REGION, Deployment, deploy
 from support.paths import use_lambda_code
@@ -94,11 +95,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto, as strict as AWS's limits, for every AWS call of the test, with fake credentials."""
     # Each test is a new execution environment: handler modules (and their Powertools loggers,
     # which read POWERTOOLS_* at import) are imported afresh, whatever ran before.
-    for name in [m for m in sys.modules if m.startswith("lwk_destinations.")]:
+    for name in [m for m in sys.modules if m.startswith(f"{APP_NAME}_destinations.")]:
         monkeypatch.delitem(sys.modules, name)
     # Powertools sets up a logger once per service name and process, with a handler bound to the
     # sys.stdout of that moment (an earlier test's capture): let logging forget those loggers too.
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("lwk-destinations")]:
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith(f"{APP_NAME}-destinations")]:
         monkeypatch.delitem(logging.root.manager.loggerDict, name)
     _forget_clients()
     with mocked_aws(), strict_aws_limits():

@@ -66,6 +66,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from moto.awslambda.exceptions import LambdaClientError
 
+from stacks.settings.common import APP_NAME
 from support.aws_limits import check_async_invoke_payload
 from support.sqs_poller import SqsPoller
 
@@ -109,7 +110,7 @@ class FakeLambdaContext:
     invoked_function_arn: str
     aws_request_id: str
     memory_limit_in_mb: int = 256
-    log_group_name: str = "/lwk/test"
+    log_group_name: str = f"/{APP_NAME}/test"
     log_stream_name: str = "test"
 
     def get_remaining_time_in_millis(self) -> int:

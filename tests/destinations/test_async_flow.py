@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from lwk_destinations.kept import KeptFailure
 
+from stacks.settings.common import APP_NAME
 from tests.conftest import cdk_json_context
 from tests.destinations.conftest import DeployedStack, batch_errors
 
@@ -46,7 +47,7 @@ def test_a_success_goes_to_the_success_handler_only(deployed: DeployedStack, cap
     success_log = next(entry for entry in logged if "summary" in entry)
     assert success_log["summary"]["requestId"] == request_id
     assert success_log["requestPayloadBytes"] == len(json.dumps(payload, separators=(",", ":")))
-    assert success_log["service"] == "lwk-destinations"
+    assert success_log["service"] == f"{APP_NAME}-destinations"
     assert "record" not in success_log and "o-7" not in json.dumps(logged)  # ids and sizes, no payload
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 from unittest import mock
 
+from stacks.settings.common import APP_NAME
 from support.iam.edges import Edge, Kit, _role_context, negative_twins
 from support.iam.engine import evaluate
 from support.iam.recorder import (
@@ -46,7 +47,7 @@ def test_every_call_of_the_destination_handlers_is_allowed(
 
 # ---- the replay command -------------------------------------------------------------------------
 # Whoever runs it has the stack's ReplayPolicy and nothing else: an operator role made up here.
-OPERATOR = f"arn:aws:iam::{ACCOUNT}:role/lwk-replay-operator"
+OPERATOR = f"arn:aws:iam::{ACCOUNT}:role/{APP_NAME}-replay-operator"
 # Stack outputs that carry the names the replay command is given or reads (moto name -> template name).
 REPLAY_OUTPUTS = ("FailedRequestsQueueUrl", "WorkerAliasArn", "OffloadBucketName")
 

@@ -284,7 +284,7 @@ def test_other_settings_reach_the_template() -> None:
     app = cdk.App(context=cdk_json_context(), builtin_cloud_formation_validation=False)  # cdk.json feature flags
     stack = DestinationsStack(
         app,
-        "lwk-test-destinations",
+        f"{APP_NAME}-test-destinations",
         common=CommonSettings(stage="test", tags={}, log_retention_days=7, alarm_email=None),
         settings=DestinationsSettings(
             max_retry_attempts=0, max_event_age_seconds=120, failed_queue_depth_alarm=25, log_payloads=True
@@ -300,7 +300,7 @@ def test_other_settings_reach_the_template() -> None:
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 25}
     )
-    template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "/lwk/test/destinations/worker"})
+    template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": f"/{APP_NAME}/test/destinations/worker"})
 
 
 def test_payload_logging_is_off_by_default(template: Template) -> None:

@@ -7,8 +7,11 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from stacks.settings.common import APP_NAME
 from support.iam.engine import evaluate
 from support.iam.recorder import AwsCall, AwsCallRecorder, handler_edges
+
+SOURCE_BUCKET = f"{APP_NAME}-test-source"
 
 
 def _etl_handler(kit_templates: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -23,12 +26,12 @@ def _etl_handler(kit_templates: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def test_a_call_outside_the_grants_is_denied(kit_templates: dict[str, Any]) -> None:
     handler, variables = _etl_handler(kit_templates)
     source_bucket_variable = next(name for name in variables if name.endswith("BUCKET"))
-    environment = {source_bucket_variable: "lwk-test-source"}
-    granted = AwsCall(handler, "s3", "GetObject", {"Bucket": "lwk-test-source", "Key": "data/a.jsonl"}, environment)
+    environment = {source_bucket_variable: SOURCE_BUCKET}
+    granted = AwsCall(handler, "s3", "GetObject", {"Bucket": SOURCE_BUCKET, "Key": "data/a.jsonl"}, environment)
     outside = [
         AwsCall(handler, "s3", "GetObject", {"Bucket": "someone-elses-bucket", "Key": "a.jsonl"}, environment),
-        AwsCall(handler, "s3", "PutObject", {"Bucket": "lwk-test-source", "Key": "data/a.jsonl"}, environment),
-        AwsCall(handler, "s3", "ListObjectVersions", {"Bucket": "lwk-test-source", "Prefix": "data/"}, environment),
+        AwsCall(handler, "s3", "PutObject", {"Bucket": SOURCE_BUCKET, "Key": "data/a.jsonl"}, environment),
+        AwsCall(handler, "s3", "ListObjectVersions", {"Bucket": SOURCE_BUCKET, "Prefix": "data/"}, environment),
     ]
     edges = handler_edges([granted, *outside], kit_templates)
     assert evaluate([edge.simulation() for edge in edges]) == [
