@@ -203,7 +203,7 @@ def test_the_local_emulator_commands_are_make_targets(command: Command) -> None:
 def test_the_forking_commands_are_make_targets_run_in_a_copy_by_the_suite(command: Command) -> None:
     target = shlex.split(command.text)[1]
     assert re.search(rf"^{re.escape(target)}:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
-    assert f'"make", "{target}"' in (REPO_ROOT / "tests" / "test_forking.py").read_text()
+    assert f'_make(copy, "{target}"' in (REPO_ROOT / "tests" / "test_forking.py").read_text()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=_ids)

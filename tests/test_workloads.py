@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from stacks.kit_settings import settings_from_context
 from stacks.settings import SettingsError
 from stacks.settings.common import APP_NAME
+from stacks.shared.bundling import LAMBDAS_DIR
 from stacks.workloads import KEYS, WORKLOADS, Workload, workload
-from tests.conftest import KitAssembly, cdk_json_context
+from tests.conftest import REPO_ROOT, KitAssembly, cdk_json_context
 
 
 def test_names_follow_from_the_key() -> None:
@@ -49,3 +52,18 @@ def test_each_workload_reads_its_own_settings() -> None:
     assert getattr(settings, WORKLOADS[0].python_name) is settings.of(KEYS[0])
     with pytest.raises(AttributeError, match="no attribute or workload 'unregistered_probe'"):
         _ = settings.unregistered_probe
+
+
+@pytest.mark.parametrize("entry", WORKLOADS, ids=lambda w: w.key)
+def test_every_python_workload_proves_its_handlers_calls_with_the_iam_engine(entry: Workload) -> None:
+    """A workload whose Lambda code is Python has a test that records its handlers' AWS calls and
+    proves each allowed for the calling role, with negative twins (the stamped template's handler
+    tests do it through `calls_proved`): a grant deleted by mistake fails the suite."""
+    packages = list((LAMBDAS_DIR / entry.python_name).glob("*/handlers.py"))
+    if not packages:
+        pytest.skip(f"{entry.key}: no Python handlers (its code makes no AWS call through boto3)")
+    tests = (REPO_ROOT / "tests" / entry.python_name).glob("test_*.py")
+    assert any(re.search(r"\b(calls_proved|prove_calls_allowed)\(", t.read_text()) for t in tests), (
+        f"tests/{entry.python_name}/ never proves its handlers' calls: run them inside "
+        "tests.permissions.handler_calls.calls_proved (as the stamped template's test_handlers.py does)"
+    )

@@ -3,7 +3,7 @@
 
 The app name (`APP_NAME` in stacks/settings/common.py) starts every stack, log
 group, state machine and Lambda package name. This command changes every spelling of it in every
-file git knows: `lwk` as a word (`lwk-dev-...`, `/lwk/dev/...`, `lwk_destinations`, `lwk:profile`),
+file git knows: `lwk` as a word (`lwk-dev-...`, `/lwk/dev/...`, `lwk_order_intake`, `lwk:profile`),
 `LWK` (environment variables such as `LWK_BUNDLING_ARCH`) and `Lwk`; the folders and files named
 with it (`lambdas/<workload>/lwk_<workload>/`); and the project name (`PROJECT_NAME` below: the
 `project` tag in cdk.json, package.json and its lock file). The snapshots follow, so the tests stay

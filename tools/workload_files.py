@@ -49,7 +49,14 @@ def tracked_files(root: Path = REPO_ROOT) -> list[Path]:
         text=True,
         check=True,
     ).stdout
-    return sorted({Path(name) for name in listed.split("\0") if name and (root / name).exists()})
+    # Regular files only: a linked folder (a copy's node_modules, .venv) is not the repository's.
+    return sorted(
+        {
+            Path(name)
+            for name in listed.split("\0")
+            if name and (root / name).is_file() and not (root / name).is_symlink()
+        }
+    )
 
 
 def owns(key: str, path: Path) -> bool:

@@ -44,15 +44,17 @@ class AwsCallRecorder:
     """Context manager: records the AWS calls of the handlers named in `environments` (handler string
     -> the names of its template environment variables)."""
 
-    def __init__(self, environments: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, environments: Mapping[str, Iterable[str]], *, on_the_stack_only: bool = False) -> None:
         self.environments = {handler: tuple(names) for handler, names in environments.items()}
+        # Only calls made while a handler runs (not the test's own setup and checks around it).
+        self.on_the_stack_only = on_the_stack_only
         self.calls: list[AwsCall] = []
         self.unattributed: list[tuple[str, str]] = []  # (service, operation) of calls no handler made
         self._real = botocore.client.BaseClient._make_api_call
         self._real_start = threading.Thread.start
 
     def _handler_on_stack(self) -> str | None:
-        if len(self.environments) == 1:
+        if len(self.environments) == 1 and not self.on_the_stack_only:
             # One function under test: its worker threads (a durable map, a thread pool) count too.
             return next(iter(self.environments))
         return self.attribution()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from support.iam.edges import Edge, negative_twins
 from support.iam.engine import evaluate
-from support.iam.recorder import AwsCall, handler_edges
+from support.iam.recorder import AwsCall, AwsCallRecorder, function_environments, handler_edges
+
+
+@contextmanager
+def calls_proved(templates: Mapping[str, Mapping[str, Any]]) -> Iterator[AwsCallRecorder]:
+    """Every AWS call a handler of `templates` makes inside is recorded, then proved allowed for its
+    function's role (each negative twin denied) by the IAM engine. The stamped workload's handler
+    tests run inside it, so a fork's handler calls are checked without a test of their own."""
+    with AwsCallRecorder(function_environments(templates), on_the_stack_only=True) as recorder:
+        yield recorder
+    if recorder.calls:
+        prove_calls_allowed(recorder.calls, templates)
 
 
 def prove_calls_allowed(calls: Iterable[AwsCall], templates: Mapping[str, Mapping[str, Any]]) -> list[Edge]:

@@ -20,13 +20,18 @@ from support.lambda_runtime import new_execution_environment
 from support.sqs_poller import SqsPoller
 from support.stand_ins import mocked_aws
 from tests.conftest import KitAssembly, cdk_json_context
+from tests.permissions.handler_calls import calls_proved
 
 
 @pytest.fixture
 def deployment(kit: KitAssembly, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    """The stack in moto; every AWS call the handler makes is proved allowed for its role by the
+    IAM engine when the test ends (tests/permissions/handler_calls.py), with negative twins."""
     new_execution_environment(monkeypatch, "__key__")
     with mocked_aws():
-        yield deploy(kit.templates["__key__"])
+        deployed = deploy(kit.templates["__key__"])
+        with calls_proved({kit.stack_names["__key__"]: kit.templates["__key__"]}):
+            yield deployed
 
 
 def _send(deployment: Deployment, *bodies: str) -> None:
