@@ -38,12 +38,13 @@ class KitSettings:
         raise AttributeError(f"KitSettings has no attribute or workload {python_name!r}")
 
 
-def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
+def settings_from_context(context: Mapping[str, Any], *, read: set[str] | None = None) -> KitSettings:
     """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings.
 
     Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`; any other key is refused.
+    `read`, if given, receives every dotted key the kit read (given or left to its default).
     """
-    root = SettingsReader(merge_overrides(context), CONTEXT_KEY)
+    root = SettingsReader(merge_overrides(context), CONTEXT_KEY, read=read)
     common = read_common(root, workloads=tuple(workload.key for workload in WORKLOADS))
     readers = {workload.key: root.child(workload.context_key) for workload in WORKLOADS}
     settings = KitSettings(

@@ -276,7 +276,9 @@ class LogExportWorld:
     # --- seeding ---------------------------------------------------------------------------------
     def add_log_group(self, name: str, events_by_month: dict[str, int]) -> None:
         """A log group with `n` events in the middle of each month `YYYY-MM` of `events_by_month`."""
-        self.logs.create_log_group(logGroupName=name)
+        # The group may be one the template created (a kit function's own log group can be exported).
+        if not self.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]:
+            self.logs.create_log_group(logGroupName=name)
         self.logs.create_log_stream(logGroupName=name, logStreamName="stream")
         events = []
         for month, count in sorted(events_by_month.items()):

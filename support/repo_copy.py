@@ -2,9 +2,10 @@
 (`make workload`, `make rename`, `make remove-workload`) without touching the real tree.
 
 Only what git would see is copied (tracked files and new ones not ignored): nothing installed or
-generated. node_modules (the CDK CLI) and .cache (bundled dependencies, built under a lock, and the
-synth cache, keyed by content) are linked instead; the copy runs on the caller's interpreter, that
-is, this venv.
+generated. .cache (bundled dependencies, built under a lock, and the synth cache, keyed by content)
+is linked; node_modules (the CDK CLI) is copied as hard links: a command in the copy may run
+`npm ci` (package.json changed by a rename), which empties node_modules first, and must empty the
+copy's, never this tree's. The copy runs on the caller's interpreter, that is, this venv.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from support.paths import REPO_ROOT
 
-LINKED = ("node_modules", ".cache")
+LINKED = (".cache",)
 
 
 def copy_repository(destination: Path) -> Path:
@@ -38,4 +39,6 @@ def copy_repository(destination: Path) -> Path:
     (REPO_ROOT / ".cache").mkdir(exist_ok=True)
     for name in LINKED:
         os.symlink(REPO_ROOT / name, destination / name)
+    if (REPO_ROOT / "node_modules").is_dir():
+        shutil.copytree(REPO_ROOT / "node_modules", destination / "node_modules", symlinks=True, copy_function=os.link)
     return destination

@@ -173,6 +173,20 @@ def synth_kit(outdir: Path, *, nag: bool, overrides: Mapping[str, Any] | None = 
     return _read_assembly(outdir)
 
 
+def _writer_alive(partial: Path) -> bool:
+    """Whether the process named in `<key>.<pid>.partial` is still running."""
+    pid = partial.name.removesuffix(".partial").rsplit(".", 1)[-1]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: running
+    return True
+
+
 def prune(now: float | None = None) -> None:
     """Remove entries unused for `KEEP_UNUSED_SECONDS`, then the assets no entry links to.
 
@@ -186,7 +200,12 @@ def prune(now: float | None = None) -> None:
             entry.unlink(missing_ok=True)
         if entry == ASSETS or not entry.is_dir():
             continue
-        if entry.name.endswith(".partial") or now - entry.stat().st_mtime > KEEP_UNUSED_SECONDS:
+        # A synth still being written by another session (a copy of the repository shares this cache)
+        # stays, with its assets; one whose process is gone was abandoned.
+        if entry.name.endswith(".partial") and not _writer_alive(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            continue
+        if not entry.name.endswith(".partial") and now - entry.stat().st_mtime > KEEP_UNUSED_SECONDS:
             shutil.rmtree(entry, ignore_errors=True)
             continue
         linked.update(p.name for p in entry.glob("asset.*"))

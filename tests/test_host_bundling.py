@@ -73,12 +73,17 @@ def test_host_assets_import_their_native_wheels_here(host_kit: KitAssembly) -> N
             asset = host_kit.outdir / f"asset.{resource['Properties']['Code']['S3Key'].removesuffix('.zip')}"
             for library in asset.rglob("*.so"):
                 assert _elf_machine(library) == ELF_MACHINES[host], library
-            if (asset / "pydantic_core").is_dir():
-                code = f"import sys; sys.path.insert(0, {str(asset)!r}); import pydantic_core"
+            # Each package that ships a native library imports here, from the asset alone.
+            for package in sorted({p.relative_to(asset).parts[0] for p in asset.rglob("*.so")}):
+                name = package.removesuffix(".libs")
+                if not (asset / name).is_dir():
+                    continue  # a wheel's bundled shared libraries, loaded by their package
+                code = f"import sys; sys.path.insert(0, {str(asset)!r}); import {name}"
                 result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
-                assert result.returncode == 0, result.stderr[-2000:]
+                assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
                 checked += 1
-    assert checked, "no asset with pydantic_core: nothing proved"
+    if not checked:
+        pytest.skip("no function asset ships a native library: nothing to import")
 
 
 def test_switch_values_are_checked() -> None:

@@ -62,7 +62,9 @@ class Command:
                 return "runs"
             if target == ["clean"] and not variables:
                 return "removes caches"  # would slow the suite's next run; nothing to check
-            if target in (["test"], ["check"], ["rule-sets"], ["bench"]) and all(
+            if target == ["diff"] and all(re.match(r"^(ARGS|OUTDIR)=", v) for v in variables):
+                return "runs"  # without an account: the slow tier runs it after a synth
+            if target in (["test"], ["check"], ["rule-sets"], ["bench"], ["lint"]) and all(
                 re.match(r"^[A-Z_]+=", v) for v in variables
             ):
                 return "is the suite or the bench"
@@ -167,6 +169,21 @@ def test_the_make_synth_commands_print_what_they_made_and_leave_only_it(tmp_path
         assert assets and assets == used
 
 
+@pytest.mark.slow  # `make synth` and `make diff` in a fresh shell, with no account anywhere
+def test_make_diff_compares_with_the_last_synth_without_an_account(tmp_path: Path, cdk_home: Path) -> None:
+    assert "make diff" in [c.text for c in COMMANDS]
+    outdir = tmp_path / "cdk.out"
+    synth = _fresh_shell(f"make synth OUTDIR={outdir}", cdk_home)
+    assert synth.returncode == 0, synth.stdout + synth.stderr
+    same = _fresh_shell(f"make diff OUTDIR={outdir}", cdk_home)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert same.stdout.strip().endswith("Stacks with differences since the last make synth: 0"), same.stdout[-3000:]
+    changed = _fresh_shell(f"make diff OUTDIR={outdir} ARGS='-c kit.logRetentionDays=90'", cdk_home)
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert "RetentionInDays" in changed.stdout and "since the last make synth: 0" not in changed.stdout
+    assert "Unable to resolve AWS account" not in same.stdout + same.stderr + changed.stdout + changed.stderr
+
+
 @pytest.mark.slow  # the CDK CLI in a fresh shell, once per documented command
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "runs" and c.text.startswith("./cdk")], ids=_ids)
 def test_the_cdk_wrapper_commands_work_from_a_fresh_shell(command: Command, tmp_path: Path, cdk_home: Path) -> None:
@@ -189,7 +206,13 @@ def test_the_suite_and_bench_commands_name_what_exists(command: Command) -> None
     elif words[0] == ".venv/bin/python":
         assert REPO_ROOT / words[1] in BENCHMARKS
     else:
-        assert words[:2] in (["make", "test"], ["make", "check"], ["make", "rule-sets"], ["make", "bench"])
+        assert words[:2] in (
+            ["make", "test"],
+            ["make", "check"],
+            ["make", "rule-sets"],
+            ["make", "bench"],
+            ["make", "lint"],
+        )
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "deploys into a local emulator"], ids=_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_the_kit_fixture_comes_from_the_cache_with_its_assets_linked(kit: synth_
     manifest = json.loads((kit.outdir / "manifest.json").read_text())
     assert manifest["artifacts"], "the cached assembly has no artifacts"
     assets = list(kit.outdir.glob("asset.*"))
-    assert assets and all(a.is_symlink() and a.resolve().parent == synth_cache.ASSETS for a in assets)
+    assert assets and all(a.is_symlink() and a.resolve().parent == synth_cache.ASSETS.resolve() for a in assets)
     assert all(a.resolve().is_dir() or a.resolve().is_file() for a in assets)
 
 
@@ -87,3 +88,23 @@ def test_prune_removes_old_entries_and_the_assets_only_they_used(
     synth_cache.prune(now=now + 1)
     assert fresh.exists() and not old.exists()
     assert (assets / "asset.kept").exists() and not (assets / "asset.orphan").exists()
+
+
+def test_prune_keeps_a_synth_another_process_is_still_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A copy of the repository (tests/test_forking.py) shares this cache: its session's start must
+    # not remove what a running session is writing, only what a finished one abandoned.
+    cache = tmp_path / "synth"
+    monkeypatch.setattr(synth_cache, "CACHE", cache)
+    monkeypatch.setattr(synth_cache, "ASSETS", cache / "assets")
+    dead = _finished_pid()
+    running, abandoned = cache / f"key.{os.getpid()}.partial", cache / f"key.{dead}.partial"
+    for entry in (running, abandoned):
+        entry.mkdir(parents=True)
+    synth_cache.prune()
+    assert running.exists() and not abandoned.exists()
+
+
+def _finished_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

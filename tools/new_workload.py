@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="the workload key, kebab case: order-intake")
     parser.add_argument("--no-snapshot", action="store_true", help="skip writing the snapshot (tests do it later)")
     args = parser.parse_args(argv)
+    written: list[Path] = []
+    saved = {path: path.read_text() for path in (REGISTRY, CDK_JSON)}
     try:
         check(args.name)
         spelled = names(args.name)
@@ -173,6 +176,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_snapshot:
             write_snapshot(args.name)
     except ScaffoldError as error:
+        # Nothing half-stamped stays behind: the files go, the registry and cdk.json come back.
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in sorted({p.parent for p in written}, key=lambda p: len(p.parts), reverse=True):
+            shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        for path, text in saved.items():
+            path.write_text(text)
         print(f"make workload: {error}", file=sys.stderr)
         return 2
     print(f"Stamped workload {args.name!r}:")

@@ -21,7 +21,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.workload_files import REPO_ROOT, mentions, outside_blocks, owns, spellings, tracked_files, without_blocks
+from tools.workload_files import (
+    REPO_ROOT,
+    mentions,
+    outside_blocks,
+    owns,
+    refresh_snapshots,
+    spellings,
+    tracked_files,
+    without_blocks,
+)
 
 REGISTRY = Path("stacks/workloads.py")
 CDK_JSON = Path("cdk.json")
@@ -64,7 +73,9 @@ def drop_settings(document: dict[str, Any], key: str, app: str) -> tuple[dict[st
 
     def prune(value: Any, path: str) -> Any:
         if isinstance(value, dict):
-            return {k: prune(v, f"{path}.{k}") for k, v in value.items()}
+            pruned = {k: prune(v, f"{path}.{k}") for k, v in value.items()}
+            # A list left empty goes: the setting's own default (which names its own workload) applies.
+            return {k: v for k, v in pruned.items() if not (v == [] and value[k] != [])}
         if isinstance(value, list):
             kept = [item for item in value if not (isinstance(item, str) and named.match(item))]
             dropped.extend(f"{path}: {item}" for item in value if item not in kept)
@@ -145,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Removed workload {args.name!r}: {len(doomed)} files deleted; stacks/workloads.py, cdk.json updated")
     for note in notes:
         print(f"  {note}")
+    if notes:  # another workload's settings changed, and with them its stack
+        print("Snapshots rewritten through " + ", ".join(refresh_snapshots(REPO_ROOT)))
     print("Next: make synth && make test")
     return 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.workload_files import REPO_ROOT, tracked_files
+from tools.workload_files import REPO_ROOT, refresh_snapshots, tracked_files
 
 # Spelled in parts so that a rename does not rewrite it here too.
 PROJECT_NAME = "-".join(("lambda", "workflow", "kit"))
@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make rename: {error}", file=sys.stderr)
         return 2
     print(f"Renamed {old!r} to {args.name!r}: {rewritten} files rewritten, {moved} moved")
+    # Generated names carry a hash of the stack's name (a schedule group's, say): the snapshots follow.
+    print("Snapshots rewritten through " + ", ".join(refresh_snapshots(REPO_ROOT)))
     print("Next: make synth && make test (stacks are now named " + f"{args.name}-<stage>-<workload>)")
     return 0
 

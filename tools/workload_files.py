@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +113,23 @@ def mentions(key: str) -> re.Pattern[str]:
         rf"|<stage>-{escaped}\b"
         rf"|[\"'`]{escaped}[\"'`]"
     )
+
+
+def refresh_snapshots(root: Path = REPO_ROOT) -> list[str]:
+    """Rewrite the suite's snapshots after a command changed what the stacks are named or hold (a
+    rename, another workload's settings): through the snapshot tests themselves. Returns the files."""
+    tests = sorted(
+        str(path.relative_to(root))
+        for path in (root / "tests").rglob("test_*.py")
+        if "SnapshotAssertion" in path.read_text()
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "--snapshot-update", *tests],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"rewriting the snapshots failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    return tests

@@ -136,7 +136,7 @@ def _time_zones() -> frozenset[str]:
 class SettingsReader:
     """Reads one JSON object of settings and validates each value as it is taken."""
 
-    def __init__(self, values: Any, path: str) -> None:
+    def __init__(self, values: Any, path: str, *, read: set[str] | None = None) -> None:
         if not isinstance(values, Mapping):
             raise SettingsError(f"{path}: {show(values)} is not an object")
         if depth_beyond(values, MAX_DEPTH):
@@ -144,12 +144,15 @@ class SettingsReader:
         self._values = dict(values)
         self._path = path
         self._taken: set[str] = set()
+        # Every dotted key read, given or defaulted, shared with the children: the settings the kit knows.
+        self.read = read if read is not None else set()
 
     def _key(self, key: Any) -> str:
         return f"{self._path}.{shorten(str(key))}"
 
     def _take(self, key: str, default: Any) -> Any:
         self._taken.add(key)
+        self.read.add(self._key(key))
         value = self._values.get(key, default)
         if value is _MISSING:
             raise SettingsError(f"{self._key(key)}: is required")
@@ -271,7 +274,7 @@ class SettingsReader:
         return str(value)
 
     def child(self, key: str) -> SettingsReader:
-        return SettingsReader(self._take(key, {}), self._key(key))
+        return SettingsReader(self._take(key, {}), self._key(key), read=self.read)
 
     def done(self) -> None:
         """Refuse keys that were given but never read: they are typos or leftovers."""

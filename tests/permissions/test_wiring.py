@@ -4,6 +4,8 @@ over the synthesized templates, with negative twins that must be denied (support
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -82,47 +84,67 @@ def test_every_acting_resource_of_every_stack_is_the_source_of_an_edge(
     assert not missing, missing
 
 
-# Each edge kind and what in a template calls for it: (resource type, a property it must have, or
-# None). Where the templates have such a resource, the derivation must find such an edge: a kind that
-# disappears means the derivation (or the kit) changed. A fork without such a resource checks nothing
-# for that kind, and says so in the test id.
-EDGE_KIND_CAUSES = {
-    "alarm -> topic": ("AWS::CloudWatch::Alarm", "AlarmActions"),
-    "alarm -> topic key": ("AWS::CloudWatch::Alarm", "AlarmActions"),
-    "rule -> role trust": ("AWS::Events::Rule", "RoleArn"),
-    "rule role -> target": ("AWS::Events::Rule", "Targets"),
-    "schedule -> role trust": ("AWS::Scheduler::Schedule", None),
-    "schedule role -> target": ("AWS::Scheduler::Schedule", None),
-    "schedule role -> dead-letter queue": ("AWS::Scheduler::Schedule", None),
-    "state machine -> role trust": ("AWS::StepFunctions::StateMachine", None),
-    "state machine role -> task": ("AWS::StepFunctions::StateMachine", None),
-    "state machine role -> task (key)": ("AWS::StepFunctions::StateMachine", None),
-    "function -> role trust": ("AWS::Lambda::Function", None),
-    "function role -> its log group": ("AWS::Lambda::Function", "LoggingConfig"),
-    "function role -> dead-letter target": ("AWS::Lambda::Function", "DeadLetterConfig"),
-    "function role -> dead-letter target (key)": ("AWS::Lambda::Function", "DeadLetterConfig"),
-    "function role -> OnSuccess destination": ("AWS::Lambda::EventInvokeConfig", "DestinationConfig"),
-    "function role -> OnFailure destination": ("AWS::Lambda::EventInvokeConfig", "DestinationConfig"),
-    "durable function role -> its executions": ("AWS::Lambda::Function", "DurableConfig"),
-    "access logging -> log bucket": ("AWS::S3::Bucket", "LoggingConfiguration"),
-    "logs export -> bucket ACL": ("AWS::IAM::Policy", "logs:CreateExportTask"),
-}
+# Each edge kind and what in a template calls for it: (what, a test on one template). Where the
+# templates have it, the derivation must find such an edge: a kind that disappears means the
+# derivation (or the kit) changed. A fork without any such resource checks nothing for that kind,
+# and the skip says why.
+Template = dict[str, Any]
 
 
-def _has_cause(templates: dict[str, dict], kind: str) -> bool:
-    resource_type, needed = EDGE_KIND_CAUSES[kind]
-    return any(
-        r["Type"] == resource_type and (needed is None or needed in json.dumps(r.get("Properties", {})))
-        for template in templates.values()
-        for r in template["Resources"].values()
+def _resources(template: Template, kind: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def _having(kind: str, needed: str | None = None) -> Callable[[Template], bool]:
+    return lambda t: any(needed is None or needed in json.dumps(r.get("Properties", {})) for r in _resources(t, kind))
+
+
+def _encrypted_dead_letter_target(template: Template) -> bool:
+    """A function's dead-letter queue encrypted with a key of the template (not SQS-managed)."""
+    targets = [
+        r["Properties"]["DeadLetterConfig"]["TargetArn"] for r in _resources(template, "AWS::Lambda::Function")
+        if "DeadLetterConfig" in r["Properties"]
+    ]  # fmt: skip
+    ids = {t["Fn::GetAtt"][0] for t in targets if isinstance(t, dict) and "Fn::GetAtt" in t}
+    return any("KmsMasterKeyId" in template["Resources"][i].get("Properties", {}) for i in ids)
+
+
+def _state_machine_with_encrypted_target(template: Template) -> bool:
+    return bool(_resources(template, "AWS::StepFunctions::StateMachine")) and any(
+        "KmsMasterKeyId" in r.get("Properties", {})
+        for r in _resources(template, "AWS::SNS::Topic") + _resources(template, "AWS::SQS::Queue")
     )
+
+
+EDGE_KIND_CAUSES: dict[str, tuple[str, Callable[[Template], bool]]] = {
+    "alarm -> topic": ("an alarm with actions", _having("AWS::CloudWatch::Alarm", "AlarmActions")),
+    "alarm -> topic key": ("an alarm with actions", _having("AWS::CloudWatch::Alarm", "AlarmActions")),
+    "rule -> role trust": ("a rule with a role", _having("AWS::Events::Rule", "RoleArn")),
+    "rule role -> target": ("a rule with a role", _having("AWS::Events::Rule", "RoleArn")),
+    "schedule -> role trust": ("a schedule", _having("AWS::Scheduler::Schedule")),
+    "schedule role -> target": ("a schedule", _having("AWS::Scheduler::Schedule")),
+    "schedule role -> dead-letter queue": ("a schedule with a dead-letter queue", _having("AWS::Scheduler::Schedule", "DeadLetterConfig")),
+    "state machine -> role trust": ("a state machine", _having("AWS::StepFunctions::StateMachine")),
+    "state machine role -> task": ("a state machine", _having("AWS::StepFunctions::StateMachine")),
+    "state machine role -> task (key)": ("a state machine and an encrypted topic or queue", _state_machine_with_encrypted_target),
+    "function -> role trust": ("a function", _having("AWS::Lambda::Function")),
+    "function role -> its log group": ("a function with its log group", _having("AWS::Lambda::Function", "LoggingConfig")),
+    "function role -> dead-letter target": ("a function with a dead-letter queue", _having("AWS::Lambda::Function", "DeadLetterConfig")),
+    "function role -> dead-letter target (key)": ("a function with an encrypted dead-letter queue", _encrypted_dead_letter_target),
+    "function role -> OnSuccess destination": ("an OnSuccess destination", _having("AWS::Lambda::EventInvokeConfig", "OnSuccess")),
+    "function role -> OnFailure destination": ("an OnFailure destination", _having("AWS::Lambda::EventInvokeConfig", "OnFailure")),
+    "durable function role -> its executions": ("a durable function", _having("AWS::Lambda::Function", "DurableConfig")),
+    "access logging -> log bucket": ("a bucket with access logs", _having("AWS::S3::Bucket", "LoggingConfiguration")),
+    "logs export -> bucket ACL": ("a role that may export logs", _having("AWS::IAM::Policy", "logs:CreateExportTask")),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", sorted(EDGE_KIND_CAUSES))
 def test_the_kit_has_edges_of_kind(verdicts: Verdicts, kit_templates: dict[str, dict], kind: str) -> None:
     """Where the templates have what calls for an edge kind, the derivation finds edges of that kind."""
-    if not _has_cause(kit_templates, kind):
-        pytest.skip(f"no {EDGE_KIND_CAUSES[kind][0]} with {EDGE_KIND_CAUSES[kind][1]} in this kit's templates")
+    what, cause = EDGE_KIND_CAUSES[kind]
+    if not any(cause(template) for template in kit_templates.values()):
+        pytest.skip(f"no template of this kit has {what}")
     assert any(edge.kind == kind for edge, _ in verdicts.edges), kind
 
 
