@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from stacks.custom_runtime.settings import CustomRuntimeSettings
     from stacks.destinations.settings import DestinationsSettings
     from stacks.durable_etl.settings import DurableEtlSettings
+    from stacks.github_deploy.settings import GithubSettings
     from stacks.log_export.settings import LogExportSettings
 
 CONTEXT_KEY = "kit"
@@ -49,10 +50,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class KitSettings:
-    """The common settings and each registered workload's settings (by workload key)."""
+    """The common settings, each registered workload's settings (by workload key) and the deploy
+    identity's (`kit.github`, stacks/github_deploy/)."""
 
     common: CommonSettings
     workloads: Mapping[str, Any]
+    github: GithubSettings
 
     def of(self, key: str) -> Any:
         """The settings of workload `key` (`durable-etl`)."""
@@ -143,18 +146,23 @@ def __getattr__(name: str) -> Any:
 def settings_from_context(context: Mapping[str, Any]) -> KitSettings:
     """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings.
 
-    Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`; any other key is refused.
+    Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`, the deploy identity reads
+    `kit.github`; any other key is refused.
     """
     # Imported here: the registry imports every workload's stack, and those import this package.
+    from stacks.github_deploy import CONTEXT_KEY as GITHUB_CONTEXT_KEY
+    from stacks.github_deploy import read_github
     from stacks.workloads import WORKLOADS
 
     root = SettingsReader(_merge_overrides(context), CONTEXT_KEY)
     common = read_common(root)
     readers = {workload.key: root.child(workload.context_key) for workload in WORKLOADS}
+    github = root.child(GITHUB_CONTEXT_KEY)
     settings = KitSettings(
         common=common,
         workloads={workload.key: workload.read_settings(readers[workload.key], common) for workload in WORKLOADS},
+        github=read_github(github),
     )
-    for reader in (root, *readers.values()):
+    for reader in (root, *readers.values(), github):
         reader.done()
     return settings
