@@ -67,8 +67,8 @@ def test_the_roles_may_only_assume_the_bootstrap_roles_named_by_the_qualifier(ki
         ((role_ref,),) = [policy["Properties"]["Roles"]]
         (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        granted[roles[role_ref["Ref"]]] = {_joined(r) for r in resources}
+        listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        granted[roles[role_ref["Ref"]]] = {_joined(r) for r in listed}
     account = "<AWS::AccountId>"
 
     def arn(kind: str) -> str:
@@ -85,8 +85,7 @@ def test_the_roles_may_only_assume_the_bootstrap_roles_named_by_the_qualifier(ki
 def _small_synth(settings: GithubSettings) -> dict[str, Any]:
     app = cdk.App(builtin_cloud_formation_validation=False)  # cfn-lint and the snapshot check the real one
     stack = GithubDeployStack(app, identity_stack_name(), env=None, settings=settings)
-    template: dict[str, Any] = Template.from_stack(stack).to_json()
-    return template
+    return dict(Template.from_stack(stack).to_json())
 
 
 def test_an_existing_provider_is_named_not_created() -> None:
