@@ -9,6 +9,7 @@ from stacks.github_deploy.bootstrap_roles import DEPLOYING, READING, bootstrap_r
 from stacks.github_deploy.oidc_provider import GithubOidcProvider
 from stacks.github_deploy.settings import GithubSettings
 from stacks.github_deploy.stage_role import GithubStageRole
+from stacks.settings.reader import SettingsError
 
 
 def deploy_role_name(stack_name: str, stage: str) -> str:
@@ -31,6 +32,12 @@ class GithubDeployStack(cdk.Stack):
             env=env,
             description=f"GitHub Actions deploy identity for {settings.repository} (OIDC, no stored keys)",
         )
+        # Known only once the CLI names the account: a role cannot trust another account's provider.
+        known_account = not cdk.Token.is_unresolved(self.account)
+        if settings.provider_arn and known_account and settings.provider_arn.split(":")[4] != self.account:
+            raise SettingsError(
+                f"kit.github.providerArn: {settings.provider_arn} is not in the account deployed to ({self.account})"
+            )
         provider = GithubOidcProvider(self, "Provider", existing_arn=settings.provider_arn)
         qualifier = settings.bootstrap_qualifier
         for stage in settings.stages:

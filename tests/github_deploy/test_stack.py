@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Template
 
 from stacks.github_deploy import STACK_KEY, GithubDeployStack, GithubSettings
 from stacks.github_deploy.settings import MAX_STAGES
 from stacks.kit_app import identity_stack_name
+from stacks.settings import SettingsError
 from tests.conftest import KitAssembly, cdk_json_context
 
 GITHUB = cdk_json_context()["kit"]["github"]
@@ -103,3 +105,16 @@ def test_the_longest_stage_names_fit_iams_role_name_limit() -> None:
     names = [r["Properties"]["RoleName"] for r in _of_type(template, "AWS::IAM::Role").values()]
     assert len(names) == 2 * MAX_STAGES and max(map(len, names)) <= IAM_ROLE_NAME_LIMIT
     assert all("cdk-q-" in json.dumps(p) for p in _of_type(template, "AWS::IAM::Policy").values())
+
+
+def test_a_provider_of_another_account_is_refused_once_the_account_is_known() -> None:
+    arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    settings = GithubSettings(repository="o/r", stages=("dev",), provider_arn=arn)
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    GithubDeployStack(app, "Same", env=cdk.Environment(account="123456789012", region="eu-west-1"), settings=settings)
+    with pytest.raises(
+        SettingsError, match=r"^kit\.github\.providerArn: .* is not in the account deployed to \(210987654321\)$"
+    ):
+        GithubDeployStack(
+            app, "Other", env=cdk.Environment(account="210987654321", region="eu-west-1"), settings=settings
+        )
