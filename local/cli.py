@@ -1,8 +1,11 @@
 """`make deploy-local` / `e2e-local` / `destroy-local`: the real CDK CLI against a local AWS emulator.
 
-    python -m local.cli deploy [-c key=value ...]   start the emulator, bootstrap, `cdk deploy --all`
+    python -m local.cli deploy [-c key=value ...]   start the emulator, bootstrap, `cdk deploy 'lwk-<stage>-*'`
     python -m local.cli e2e                         run every workflow against the running deployment
-    python -m local.cli destroy                     `cdk destroy --all`, then stop the emulator
+    python -m local.cli destroy                     `cdk destroy 'lwk-<stage>-*'`, then stop the emulator
+
+Every workload stack of the stage is deployed; the deploy identity (`lwk-github`) is not: it is per
+account, an OIDC provider and roles only a real account's STS can use (docs/deploy-pipeline.md).
 
 The emulator keeps running between `deploy` and `destroy` (its state lives in memory); its port and
 process are kept in `.cache/local/state/<emulator>/emulator.json`. A `deploy` first stops any emulator a
@@ -57,6 +60,18 @@ def local_settings(now: datetime | None = None) -> list[str]:
         if (checks := workflow(key)) is not None and hasattr(checks, "local_settings")
         for setting in checks.local_settings(now or datetime.now(UTC))
     ]
+
+
+def workload_stacks(settings: Sequence[str]) -> str:
+    """The stage's workload stacks as a pattern the CDK CLI selects by (`lwk-dev-*`): the stage is the
+    last `kit.stage=` among the settings, else cdk.json's."""
+    from stacks.settings.common import APP_NAME
+
+    stage = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["kit"]["stage"]
+    for setting in settings:
+        if setting.startswith("kit.stage="):
+            stage = setting.removeprefix("kit.stage=")
+    return f"{APP_NAME}-{stage}-*"
 
 
 class LocalDeployError(RuntimeError):
@@ -193,7 +208,7 @@ def deploy(emulator_name: str, context: Sequence[str], stop_with: int | None = N
         print("Settings on top of cdk.json: " + " ".join(settings))
         context_args = [arg for pair in settings for arg in ("-c", pair)]
         deployed = run_cdk(
-            ["deploy", "--all", "--require-approval", "never", "--progress", "events",
+            ["deploy", workload_stacks(settings), "--require-approval", "never", "--progress", "events",
              "--outputs-file", str(state / "outputs.json"), *context_args, *_cdk_common(state)],
             env,
             log,
@@ -216,14 +231,14 @@ def deploy(emulator_name: str, context: Sequence[str], stop_with: int | None = N
 
 
 def update(emulator_name: str, context: Sequence[str]) -> CdkRun:
-    """`cdk deploy --all` again with changed settings, into the running emulator."""
+    """`cdk deploy` of the stage's stacks again with changed settings, into the running emulator."""
     state, running = _require_running(emulator_name)
     env = cli_environment(emulator_name, running.endpoint)
     # The deploy's settings again (else the update would revert them), then the changes.
     settings = [*json.loads((state / "context.json").read_text()), *context]
     context_args = [arg for pair in settings for arg in ("-c", pair)]
     updated = run_cdk(
-        ["deploy", "--all", "--require-approval", "never", "--progress", "events",
+        ["deploy", workload_stacks(settings), "--require-approval", "never", "--progress", "events",
          "--outputs-file", str(state / "outputs.json"), *context_args, *_cdk_common(state)],
         env,
         state / "cdk.log",
@@ -235,7 +250,7 @@ def update(emulator_name: str, context: Sequence[str]) -> CdkRun:
 
 
 def destroy(emulator_name: str) -> CdkRun | None:
-    """`cdk destroy --all`, then stop the emulator (also when the destroy failed)."""
+    """`cdk destroy` of the stage's stacks, then stop the emulator (also when the destroy failed)."""
     if load_running(state_dir(emulator_name)) is None:
         print(f"No local {emulator_name} deployment is running: nothing to destroy.")
         return None
@@ -248,7 +263,8 @@ def destroy(emulator_name: str) -> CdkRun | None:
 def destroy_stacks(emulator_name: str) -> CdkRun:
     state, running = _require_running(emulator_name)
     env = cli_environment(emulator_name, running.endpoint)
-    destroyed = run_cdk(["destroy", "--all", "--force", *_cdk_common(state)], env, state / "cdk.log")
+    settings = json.loads((state / "context.json").read_text()) if (state / "context.json").is_file() else []
+    destroyed = run_cdk(["destroy", workload_stacks(settings), "--force", *_cdk_common(state)], env, state / "cdk.log")
     if destroyed.returncode != 0:
         raise LocalDeployError(f"cdk destroy failed (exit {destroyed.returncode}); see {state / 'cdk.log'}")
     _record(state, "destroy", destroyed)

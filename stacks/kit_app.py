@@ -8,11 +8,17 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from stacks.github_deploy import STACK_KEY as GITHUB_STACK_KEY
+from stacks.github_deploy import GithubDeployStack
 from stacks.kit_settings import KitSettings, settings_from_context
 from stacks.settings import check_context_depth
+from stacks.settings.common import APP_NAME
 from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import add_nag_checks
-from stacks.workloads import WORKLOADS
+from stacks.workloads import KEYS, WORKLOADS
+
+# Every stack of the app by key: the registry's workloads, then the deploy identity.
+STACK_KEYS: tuple[str, ...] = (*KEYS, GITHUB_STACK_KEY)
 
 
 def _environment() -> cdk.Environment | None:
@@ -21,8 +27,14 @@ def _environment() -> cdk.Environment | None:
     return cdk.Environment(account=account, region=region) if account and region else None
 
 
+def identity_stack_name() -> str:
+    """`lwk-github`: the deploy identity is per account, so its name carries no stage."""
+    return f"{APP_NAME}-{GITHUB_STACK_KEY}"
+
+
 def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
-    """One stack per workload of the registry, by workload key, named `<prefix>-<key>`."""
+    """One stack per workload of the registry, by workload key, named `<prefix>-<key>`, and the
+    deploy identity (stacks/github_deploy/) under the key `github`, named `<app>-github`."""
     env = _environment()
     stacks = {
         workload.key: workload.stack(
@@ -34,8 +46,12 @@ def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
         )
         for workload in WORKLOADS
     }
-    for key, value in {"stage": settings.common.stage, **settings.common.tags}.items():
+    for key, value in settings.common.tags.items():
         cdk.Tags.of(app).add(key, value)
+    for stack in stacks.values():
+        # The identity stack serves every stage of its account: it carries no stage tag.
+        cdk.Tags.of(stack).add("stage", settings.common.stage)
+    stacks[GITHUB_STACK_KEY] = GithubDeployStack(app, identity_stack_name(), env=env, settings=settings.github)
     return stacks
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.github_deploy import CONTEXT_KEY as GITHUB_CONTEXT_KEY
+from stacks.github_deploy import GithubSettings, read_github
 from stacks.settings import CONTEXT_KEY, CommonSettings, SettingsReader, merge_overrides, read_common
 from stacks.workloads import WORKLOADS
 
@@ -24,6 +26,8 @@ class KitSettings:
 
     common: CommonSettings
     workloads: Mapping[str, Any]
+    # The deploy identity's settings (`kit.github`, stacks/github_deploy/): not a workload.
+    github: GithubSettings
 
     def of(self, key: str) -> Any:
         """The settings of workload `key` (`order-intake`)."""
@@ -41,16 +45,19 @@ class KitSettings:
 def settings_from_context(context: Mapping[str, Any], *, read: set[str] | None = None) -> KitSettings:
     """Validate the `kit` context (with `-c kit.a.b=value` overrides) into typed settings.
 
-    Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`; any other key is refused.
+    Each workload of `stacks.workloads.WORKLOADS` reads `kit.<contextKey>`, the deploy identity reads
+    `kit.github`; any other key is refused.
     `read`, if given, receives every dotted key the kit read (given or left to its default).
     """
     root = SettingsReader(merge_overrides(context), CONTEXT_KEY, read=read)
     common = read_common(root, workloads=tuple(workload.key for workload in WORKLOADS))
     readers = {workload.key: root.child(workload.context_key) for workload in WORKLOADS}
+    github = root.child(GITHUB_CONTEXT_KEY)
     settings = KitSettings(
         common=common,
         workloads={workload.key: workload.read_settings(readers[workload.key], common) for workload in WORKLOADS},
+        github=read_github(github),
     )
-    for reader in (root, *readers.values()):
+    for reader in (root, *readers.values(), github):
         reader.done()
     return settings

@@ -24,6 +24,8 @@ from constructs import Construct
 from stacks.custom_runtime import CustomRuntimeStack, read_custom_runtime
 from stacks.destinations import DestinationsStack, read_destinations
 from stacks.durable_etl import DurableEtlStack, read_durable_etl
+from stacks.github_deploy import CONTEXT_KEY as GITHUB_CONTEXT_KEY
+from stacks.github_deploy import STACK_KEY as GITHUB_STACK_KEY
 from stacks.log_export import LogExportStack, read_log_export
 from stacks.settings.common import CommonSettings
 from stacks.settings.reader import SettingsReader
@@ -52,6 +54,8 @@ class Workload:
     def __post_init__(self) -> None:
         if not re.fullmatch(KEY_PATTERN, self.key):
             raise ValueError(f"workload key {self.key!r} is not kebab case ({KEY_PATTERN})")
+        if GITHUB_STACK_KEY in (self.key, self.context_key) or self.context_key == GITHUB_CONTEXT_KEY:
+            raise ValueError(f"workload key {self.key!r} is taken by the deploy identity (stacks/github_deploy/)")
 
     @property
     def python_name(self) -> str:

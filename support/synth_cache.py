@@ -46,7 +46,8 @@ KEEP_UNUSED_SECONDS = 3 * 24 * 3600
 
 @dataclass(frozen=True)
 class KitAssembly:
-    """The synthesized app: templates by workload key (`order-intake`, ...)."""
+    """The synthesized app: templates by workload key (`order-intake`, ...) and the deploy identity's
+    under `github` (stack `<app>-github`, per account, no stage in its name)."""
 
     outdir: Path
     templates: dict[str, dict[str, Any]]
@@ -147,13 +148,17 @@ def _read_assembly(outdir: Path) -> KitAssembly:
 
     manifest = json.loads((outdir / "manifest.json").read_text())
     prefix = f"{APP_NAME}-{cdk_json_context()['kit']['stage']}-"
-    templates, names = {}, {}
+    templates: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
     for artifact in manifest["artifacts"].values():
         if artifact["type"] != "aws:cloudformation:stack":
             continue
         name = artifact["properties"].get("stackName") or artifact["displayName"]
         template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
-        key = name.removeprefix(prefix)
+        # `lwk-dev-order-intake` -> `order-intake`; the stage-less `lwk-github` -> `github`.
+        key = name.removeprefix(prefix) if name.startswith(prefix) else name.removeprefix(f"{APP_NAME}-")
+        if key in templates:
+            raise ValueError(f"two stacks read as {key!r}: {names[key]} and {name}")
         templates[key], names[key] = template, name
     return KitAssembly(outdir=outdir, templates=templates, stack_names=names)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from stacks.kit_app import identity_stack_name
 from stacks.settings.common import APP_NAME, HARDENED
 from stacks.shared.nag import DROP_ACKNOWLEDGEMENTS_KEY, NAG_PACKS, packs_for
 from stacks.workloads import WORKLOADS
@@ -47,7 +48,7 @@ def test_synth_with_nag_leaves_no_finding_open(cli_synth: Path) -> None:
 
 def test_every_stack_is_synthesized(cli_synth: Path) -> None:
     names = sorted(p.name.removesuffix(".template.json") for p in cli_synth.glob("*.template.json"))
-    assert names == sorted(f"{APP_NAME}-dev-{workload.key}" for workload in WORKLOADS)
+    assert names == sorted([*(f"{APP_NAME}-dev-{workload.key}" for workload in WORKLOADS), identity_stack_name()])
 
 
 # Optional features add resources (e-mail subscriptions, schedules) with acknowledgements of their own.

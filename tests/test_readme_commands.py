@@ -14,10 +14,12 @@ import re
 import shlex
 import subprocess
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 
+from stacks.kit_app import identity_stack_name
 from stacks.settings.common import APP_NAME
 from tests.hermetic import REPO_ROOT, clean_environment
 from tests.test_bench import BENCHMARKS
@@ -142,6 +144,14 @@ def _fresh_shell(command: str, cdk_home: Path, timeout: float = 900) -> subproce
     )
 
 
+def _stages(outdir: Path) -> set[str]:
+    """The stages of the workload stacks synthesized into `outdir`, which also holds the deploy
+    identity (per account, the same for every stage)."""
+    templates = {t.name.removesuffix(".template.json") for t in outdir.glob("*.template.json")}
+    assert identity_stack_name() in templates, templates
+    return {name.split("-")[1] for name in templates - {identity_stack_name()}}
+
+
 def _stage(command: str) -> str:
     match = re.search(r"kit\.stage=([a-z0-9-]+)", command)
     return match.group(1) if match else "dev"
@@ -158,7 +168,7 @@ def test_the_make_synth_commands_print_what_they_made_and_leave_only_it(tmp_path
         result = _fresh_shell(f"{command} OUTDIR={outdir}", cdk_home)
         assert result.returncode == 0, result.stdout + result.stderr
         templates = sorted(outdir.glob("*.template.json"))
-        assert templates and {t.name.split("-")[1] for t in templates} == {_stage(command)}
+        assert templates and _stages(outdir) == {_stage(command)}
         assert (result.stdout + result.stderr).splitlines() == [
             f"Templates in {outdir}/:",
             *(f"  {outdir}/{t.name}" for t in templates),
@@ -192,7 +202,7 @@ def test_the_cdk_wrapper_commands_work_from_a_fresh_shell(command: Command, tmp_
     assert result.returncode == 0, result.stdout + result.stderr
     assert "end-of-life" not in result.stdout + result.stderr
     if " synth" in command.text:
-        assert {t.name.split("-")[1] for t in tmp_path.glob("*.template.json")} == {_stage(command.text)}
+        assert _stages(tmp_path) == {_stage(command.text)}
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "is the suite or the bench"], ids=_ids)
@@ -234,6 +244,10 @@ def test_the_stacks_and_settings_a_command_names_exist(command: Command, cli_syn
     # What cannot run here (deploys, the AWS CLI) can still name nothing that does not exist.
     stacks = {path.name.removesuffix(".template.json") for path in cli_synth.glob("*.template.json")}
     assert set(re.findall(rf"\b{APP_NAME}-dev-[a-z0-9-]*[a-z0-9]", command.text)) <= stacks
+    # The deploy identity by name, and a stage's pattern ('<app>-dev-*') selects stacks that exist.
+    assert set(re.findall(rf"\b{identity_stack_name()}\b", command.text)) <= stacks
+    for pattern in re.findall(rf"'({APP_NAME}-dev-[^' ]*\*)'", command.text):
+        assert any(fnmatchcase(stack, pattern) for stack in stacks), pattern
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     for key in re.findall(r"-c (kit\.[A-Za-z.]+)=", command.text):
         node = context

@@ -6,7 +6,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from stacks.workloads import KEYS
+from stacks.kit_app import STACK_KEYS
 from tests.conftest import KitAssembly
 from tests.snapshot_normaliser import normalise
 
@@ -16,7 +16,7 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("workload", KEYS)
+@pytest.mark.parametrize("workload", STACK_KEYS)
 def test_stack_matches_snapshot(kit: KitAssembly, json_snapshot: SnapshotAssertion, workload: str) -> None:
     assert normalise(kit.templates[workload]) == json_snapshot
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from stacks.github_deploy import STACK_KEY as GITHUB_STACK_KEY
 from stacks.kit_settings import settings_from_context
 from stacks.settings import SettingsError
 from stacks.settings.common import APP_NAME
@@ -36,7 +37,13 @@ def test_keys_are_unique_and_every_workload_has_its_settings_in_cdk_json() -> No
 
 
 def test_the_app_builds_one_stack_per_registered_workload(kit: KitAssembly) -> None:
-    assert sorted(kit.templates) == sorted(KEYS)
+    # And the deploy identity (stacks/github_deploy/), which is no workload.
+    assert sorted(kit.templates) == sorted([*KEYS, GITHUB_STACK_KEY])
+
+
+def test_no_workload_may_take_the_deploy_identitys_key() -> None:
+    with pytest.raises(ValueError, match="taken by the deploy identity"):
+        Workload(GITHUB_STACK_KEY, WORKLOADS[0].stack, WORKLOADS[0].read_settings)
 
 
 def test_settings_of_an_unregistered_workload_are_refused() -> None:

@@ -16,6 +16,7 @@ import argparse
 import ast
 import keyword
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -97,6 +98,11 @@ def rename(root: Path, new: str) -> tuple[str, int, int]:
                 cache.rmdir()
             if not any(directory.iterdir()):
                 directory.rmdir()
+    # Import order follows the new name (`acme_orders` sorts before `aws_...`): ruff puts it right.
+    python = [str(Path(renamed(str(p), old, new))) for p in rewrites if p.suffix == ".py"]
+    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
+        if python:
+            subprocess.run([sys.executable, "-m", "ruff", *command, *python], cwd=root, check=True)
     return old, len(rewrites), moved
 
 

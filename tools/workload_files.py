@@ -97,6 +97,12 @@ def outside_blocks(text: str) -> str:
     return re.sub(r"^[^\n]*\S[^\n]*<!-- workload:[a-z0-9-]+ -->[ \t]*\n", "", text, flags=re.MULTILINE)
 
 
+# The docs and docstrings explain the commands with an example workload, `order-intake` (and
+# `order-intake2`, a name with a digit): mentions of it are examples, not leftovers, so a workload
+# stamped under that very name is removed without them.
+EXAMPLE_KEY = re.compile(r"order-intake[0-9]*")
+
+
 def mentions(key: str) -> re.Pattern[str]:
     """The spellings that name workload `key` unambiguously: its paths, page, settings key and stack name.
 

@@ -16,6 +16,8 @@ contract = load_contract("log-export")
 LOG_GROUP_PATTERN = f"{contract.LOG_GROUP_CHARACTER}{{1,{contract.LOG_GROUP_MAX_LENGTH}}}"
 # `{stage}` in a log group name stands for kit.stage, so the default follows `-c kit.stage=prod`.
 STAGE_PLACEHOLDER = "{stage}"
+# Its own status handler's log group: something to export in any fork (cdk.json names a sample's).
+DEFAULT_LOG_GROUPS = [f"/{APP_NAME}/{STAGE_PLACEHOLDER}/log-export/export-status"]
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,7 @@ def _log_groups(reader: SettingsReader, common: CommonSettings) -> tuple[str, ..
         meaning="CloudWatch Logs log group names ({stage} stands for kit.stage)",
         min_items=1,
         max_items=contract.MAX_LOG_GROUPS,
-        # Its own status handler's log group: something to export in any fork (cdk.json names a sample's).
-        default=[f"/{APP_NAME}/{STAGE_PLACEHOLDER}/log-export/export-status"],
+        default=DEFAULT_LOG_GROUPS,
     )
     groups = tuple(group.replace(STAGE_PLACEHOLDER, common.stage) for group in written)
     for group in groups:

@@ -20,7 +20,10 @@ class EngineError(RuntimeError):
 
 
 def evaluate(simulations: Sequence[dict[str, Any]], *, timeout: float = 120) -> list[str]:
-    """`Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied` for each simulation, in order."""
+    """`Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied` for each simulation, in order.
+
+    Raises EngineError when the engine ignored a context key of a request: its answer would not
+    depend on that key, so it could not prove a condition on it."""
     if not ENGINE_PACKAGE.is_dir():
         raise EngineError(f"{ENGINE_PACKAGE} is missing: run `npm ci` (make test does)")
     node = shutil.which("node")
@@ -51,3 +54,20 @@ def evaluate(simulations: Sequence[dict[str, Any]], *, timeout: float = 120) -> 
                               f"{request['resource']['resource']}: not a condition key of that action")  # fmt: skip
         results.append(answer["result"])
     return results
+
+
+def ignored_by_iam_simulate(simulation: dict[str, Any], *, timeout: float = 60) -> list[str]:
+    """The context keys iam-simulate by itself (without simulate.mjs recovering any) leaves out."""
+    completed = subprocess.run(
+        [shutil.which("node") or "node", str(SCRIPT)],
+        input=json.dumps([{**simulation, "engineOnly": True}]),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise EngineError(f"simulate.mjs exited {completed.returncode}: {completed.stderr[-3000:]}")
+    (answer,) = json.loads(completed.stdout)
+    return list(answer.get("ignoredContextKeys", []))

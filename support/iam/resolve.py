@@ -107,6 +107,10 @@ class ResolvedTemplate:
             return self.get_att(logical_id, "Arn")
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.name(logical_id)}"
+        if kind == "AWS::IAM::OIDCProvider":
+            # Ref is the provider's ARN, named after the issuer URL without its scheme.
+            issuer = str(self.value(self.props(logical_id)["Url"])).removeprefix("https://")
+            return f"arn:{PARTITION}:iam::{ACCOUNT}:oidc-provider/{issuer}"
         return self.name(logical_id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:

@@ -34,6 +34,11 @@ function evaluateWithFullContext(simulation) {
 // it for Encrypt/Decrypt/GenerateDataKey. For those requests only, after the validated run has checked
 // the policies and the action, the engine's core evaluates the request with its context intact.
 const COLON_VARIABLE_KEYS = ['kms:encryptioncontext:']
+// It also drops the keys of GitHub's OIDC token (token.actions.githubusercontent.com:sub / :aud), which
+// IAM documents for AssumeRoleWithWebIdentity with an OIDC provider (`<provider host>:<claim>`) but its
+// condition key data does not list: every web identity request would come out ImplicitlyDenied.
+const OIDC_KEYS = ['token.actions.githubusercontent.com:sub', 'token.actions.githubusercontent.com:aud']
+const RECOVERED = (key) => COLON_VARIABLE_KEYS.some((p) => key.toLowerCase().startsWith(p)) || OIDC_KEYS.includes(key.toLowerCase())
 
 const chunks = []
 for await (const chunk of process.stdin) chunks.push(chunk)
@@ -41,13 +46,15 @@ const simulations = JSON.parse(Buffer.concat(chunks).toString('utf8'))
 
 const answers = await Promise.all(
   simulations.map(async (input) => {
-    const simulation = { serviceControlPolicies: [], resourceControlPolicies: [], identityPolicies: [], ...input }
+    // `engineOnly`: iam-simulate's own answer, nothing recovered (a test shows what it drops).
+    const { engineOnly, ...rest } = input
+    const simulation = { serviceControlPolicies: [], resourceControlPolicies: [], identityPolicies: [], ...rest }
     const response = await runSimulation(simulation, { simulationMode: 'Strict' })
     if (response.resultType === 'error') {
       return { result: 'Error', errors: response.errors }
     }
     const ignored = response.resultType === 'single' ? response.result.ignoredContextKeys ?? [] : []
-    const recoverable = ignored.filter((key) => COLON_VARIABLE_KEYS.some((p) => key.toLowerCase().startsWith(p)))
+    const recoverable = engineOnly ? [] : ignored.filter(RECOVERED)
     if (recoverable.length > 0) {
       const result = evaluateWithFullContext(simulation)
       return { result, ignoredContextKeys: ignored.filter((key) => !recoverable.includes(key)) }
