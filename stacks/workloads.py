@@ -41,7 +41,8 @@ class WorkloadStack(Protocol):
     ) -> cdk.Stack: ...
 
 
-# Reads the workload's settings from its `kit.<contextKey>` reader; `common` for what depends on them.
+# `read_<workload>(reader, common)`: the workload's settings from its `kit.<contextKey>` reader, with the
+# common settings for what depends on them. One signature for every workload, stamped or sample.
 SettingsReaderFn = Callable[[SettingsReader, CommonSettings], Any]
 
 
@@ -74,10 +75,10 @@ class Workload:
 
 
 WORKLOADS: tuple[Workload, ...] = (
-    Workload("durable-etl", DurableEtlStack, lambda reader, common: read_durable_etl(reader)),
-    Workload("log-export", LogExportStack, lambda reader, common: read_log_export(reader, common=common)),
-    Workload("destinations", DestinationsStack, lambda reader, common: read_destinations(reader)),
-    Workload("custom-runtime", CustomRuntimeStack, lambda reader, common: read_custom_runtime(reader)),
+    Workload("durable-etl", DurableEtlStack, read_durable_etl),
+    Workload("log-export", LogExportStack, read_log_export),
+    Workload("destinations", DestinationsStack, read_destinations),
+    Workload("custom-runtime", CustomRuntimeStack, read_custom_runtime),
 )
 
 KEYS: tuple[str, ...] = tuple(w.key for w in WORKLOADS)

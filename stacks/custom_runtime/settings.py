@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from stacks.settings.common import CommonSettings
 from stacks.settings.reader import SettingsError, SettingsReader
 
 # The bootstrap and the handler scripts: the function's asset, as it is.
@@ -21,7 +22,7 @@ class CustomRuntimeSettings:
     timeout_seconds: int
 
 
-def read_custom_runtime(reader: SettingsReader) -> CustomRuntimeSettings:
+def read_custom_runtime(reader: SettingsReader, common: CommonSettings) -> CustomRuntimeSettings:
     settings = CustomRuntimeSettings(
         handler=reader.string(
             "handler",

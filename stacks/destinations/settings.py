@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stacks.destinations.contract import contract
+from stacks.settings.common import CommonSettings
 from stacks.settings.reader import SettingsReader
 
 
@@ -20,7 +21,7 @@ class DestinationsSettings:
     log_payloads: bool = False
 
 
-def read_destinations(reader: SettingsReader) -> DestinationsSettings:
+def read_destinations(reader: SettingsReader, common: CommonSettings) -> DestinationsSettings:
     retries, age, alarm = (
         contract.MAX_RETRY_ATTEMPTS_RANGE,
         contract.MAX_EVENT_AGE_SECONDS_RANGE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from stacks.settings.common import CommonSettings
 from stacks.settings.reader import SettingsReader
 
 from .contract import contract
@@ -64,7 +65,7 @@ def _bounded(reader: SettingsReader, key: str, bound: object, *, default: int) -
     return reader.integer(key, minimum=bound.minimum, maximum=bound.maximum, default=default)  # type: ignore[attr-defined]
 
 
-def read_durable_etl(reader: SettingsReader) -> DurableEtlSettings:
+def read_durable_etl(reader: SettingsReader, common: CommonSettings) -> DurableEtlSettings:
     schedule = reader.child("schedule")
     quotas = reader.child("accountQuotas")
     settings = DurableEtlSettings(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from stacks.log_export import export_timing as timing
 from stacks.settings.common import APP_NAME, EMAIL_PATTERN, LOG_RETENTION_DAYS, CommonSettings
-from stacks.settings.reader import SettingsError, SettingsReader, show
+from stacks.settings.reader import SettingsError, SettingsReader, shorten, show
 from stacks.shared.contracts import load_contract
 
 contract = load_contract("log-export")
@@ -36,7 +36,7 @@ class LogExportSettings:
     notification_email: str | None
 
 
-def read_log_export(reader: SettingsReader, *, common: CommonSettings) -> LogExportSettings:
+def read_log_export(reader: SettingsReader, common: CommonSettings) -> LogExportSettings:
     retry = reader.child("retry")
     schedule = reader.child("schedule")
     settings = LogExportSettings(
@@ -169,14 +169,14 @@ def _log_groups(reader: SettingsReader, common: CommonSettings) -> tuple[str, ..
             raise reader.fail(
                 "logGroups",
                 list(written),
-                f"a list of log groups that exist ({group!r} belongs to workload {owner!r}, which is not "
+                f"a list of log groups that exist ({shorten(group)!r} belongs to workload {shorten(owner)!r}, which is not "
                 f"registered in stacks/workloads.py: drop it or register the workload)",
             )
         if not re.fullmatch(LOG_GROUP_PATTERN, group):
             raise reader.fail(
                 "logGroups",
                 list(written),
-                f"a list of log group names ({group!r} is longer than {contract.LOG_GROUP_MAX_LENGTH})",
+                f"a list of log group names ({shorten(group)!r} is longer than {contract.LOG_GROUP_MAX_LENGTH})",
             )
     environment_bytes = (
         len(contract.BUCKET_VARIABLE) + contract.BUCKET_NAME_MAX_LENGTH

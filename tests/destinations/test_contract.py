@@ -14,7 +14,7 @@ from lwk_destinations.errors import ConfigError
 
 from stacks.destinations.contract import contract as stack_contract
 from stacks.destinations.settings import read_destinations
-from stacks.settings import SettingsError
+from stacks.settings import CommonSettings, SettingsError
 from stacks.settings.reader import SettingsReader
 from tests.conftest import REPO_ROOT, KitAssembly
 
@@ -84,6 +84,9 @@ def test_the_failure_handler_config_names_the_missing_variable(missing: str) -> 
         load_config(environ).keep_target()
 
 
+COMMON = CommonSettings(stage="test", tags={}, log_retention_days=60, alarm_email=None)
+
+
 @pytest.mark.parametrize(
     ("key", "bounds"),
     [
@@ -95,10 +98,10 @@ def test_the_failure_handler_config_names_the_missing_variable(missing: str) -> 
 def test_the_settings_bounds_are_the_contracts(key: str, bounds: tuple[int, int]) -> None:
     low, high = bounds
     for value in (low, high):
-        read_destinations(SettingsReader({key: value}, "kit.destinations"))
+        read_destinations(SettingsReader({key: value}, "kit.destinations"), COMMON)
     for value in (low - 1, high + 1):
         with pytest.raises(SettingsError, match=key):
-            read_destinations(SettingsReader({key: value}, "kit.destinations"))
+            read_destinations(SettingsReader({key: value}, "kit.destinations"), COMMON)
 
 
 def test_the_workload_package_imports_on_its_own() -> None:
