@@ -41,8 +41,8 @@ def test_cdk_json_names_an_example_repository_and_two_stages() -> None:
     [
         (
             "repository",
-            "lambda-workflow-kit",
-            'kit.github.repository: "lambda-workflow-kit" is not a GitHub repository',
+            "a-repository-without-owner",
+            'kit.github.repository: "a-repository-without-owner" is not a GitHub repository',
         ),
         ("repository", "o/r/extra", "kit.github.repository"),
         ("repository", "-o/r", "kit.github.repository"),
