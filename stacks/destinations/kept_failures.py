@@ -94,14 +94,21 @@ class KeptFailures(Construct):
             iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn]),
         ]
 
-    def grant_keep(self, function: KitFunction) -> None:
-        """Let `function` send kept failures to `queue` and write whole ones under the offload prefix."""
+    def grant_keep(self, grantee: KitFunction) -> iam.Grant:
+        """Let `grantee` send kept failures to `queue` (the grant returned) and write whole ones under the
+        offload prefix (a PrefixAccess policy beside it, on its role)."""
+        grant = iam.Grant.drop(grantee, "kept failures")
         for statement in self._send_statements(self.queue):
-            function.role.add_to_principal_policy(statement)
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee, actions=statement.actions, resource_arns=statement.resources
+                )
+            )
         PrefixAccess(
-            function, "OffloadAccess", bucket=self.offload.bucket, prefix=contract.OFFLOAD_PREFIX, role=function.role,
+            grantee, "OffloadAccess", bucket=self.offload.bucket, prefix=contract.OFFLOAD_PREFIX, role=grantee.role,
             write=True,
         )  # fmt: skip
+        return grant
 
     def send_async_failures_of(self, function: KitFunction) -> None:
         """Make `dead_letter_queue` the dead-letter queue of `function`, and let it send there.

@@ -93,11 +93,12 @@ class EtlWorker(Construct):
             statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[shard_alias.function_arn])],
         )
 
-    def grant_dead_letter_key(self, sender: iam.IGrantable) -> None:
+    def grant_dead_letter_key(self, sender: iam.IGrantable) -> iam.Grant:
         """Let `sender`, which may already send to the dead-letter queue, use its key the way SQS does in
         a sender's name: kms:GenerateDataKey and kms:Decrypt (SQS developer guide, a producer's
         permissions on an SSE-KMS queue). Nothing under the default profile (SQS-managed keys).
         """
         key = self.dead_letters.encryption_master_key
-        if key is not None:
-            key.grant(sender, "kms:GenerateDataKey", "kms:Decrypt")
+        if key is None:
+            return iam.Grant.drop(sender, "the dead-letter queue's SQS-managed key needs no grant")
+        return key.grant(sender, "kms:GenerateDataKey", "kms:Decrypt")

@@ -112,28 +112,29 @@ class ExportBucket(Construct):
             grantee=grantee, actions=["s3:PutObject"], resource_arns=self._export_objects()
         )
 
-    def grant_completion_records(self, grantee: iam.IGrantable) -> None:
+    def grant_completion_records(self, grantee: iam.IGrantable) -> iam.Grant:
         """See whether the months' completion records exist and write them; never read exported logs, nor
         list anything but those records' keys."""
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.bucket.bucket_arn],
-                # BucketCheck lists with the completion record's own key as the prefix, nothing wider.
-                conditions={
-                    "StringLike": {
-                        "s3:prefix": [f"{prefix}/*/{contract.COMPLETION_RECORD}" for prefix in self.prefixes]
-                    }
-                },
-            )
-        )
-        iam.Grant.add_to_principal(
+        grant = iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["s3:PutObject"],
-            resource_arns=self._export_objects(f"*/{contract.COMPLETION_RECORD}"),
+            actions=["s3:ListBucket"],
+            resource_arns=[self.bucket.bucket_arn],
+            # BucketCheck lists with the completion record's own key as the prefix, nothing wider.
+            conditions={
+                "StringLike": {"s3:prefix": [f"{prefix}/*/{contract.COMPLETION_RECORD}" for prefix in self.prefixes]}
+            },
+        ).combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:PutObject"],
+                resource_arns=self._export_objects(f"*/{contract.COMPLETION_RECORD}"),
+            )
         )
         if self.key is not None:
             # A PutObject into an SSE-KMS bucket makes S3 ask KMS for a data key as the caller.
-            iam.Grant.add_to_principal(
-                grantee=grantee, actions=["kms:GenerateDataKey"], resource_arns=[self.key.key_arn]
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee, actions=["kms:GenerateDataKey"], resource_arns=[self.key.key_arn]
+                )
             )
+        return grant

@@ -95,15 +95,17 @@ class EncryptedQueue(Construct):
         )
         alarm_topic.notify(self.dead_letters_alarm)
 
-    def grant_send(self, grantee: iam.IGrantable) -> None:
+    def grant_send(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let `grantee` send messages to `queue`: sqs:SendMessage and the key use that needs.
 
         `queue.grant_send_messages` would add kms:Encrypt and the wildcard actions kms:ReEncrypt* and
         kms:GenerateDataKey*, which cdk-nag (rightly) reports.
         """
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.queue.queue_arn])
+        send = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sqs:SendMessage"], resource_arns=[self.queue.queue_arn]
         )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
+        return send.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=["kms:GenerateDataKey", "kms:Decrypt"], resource_arns=[self.key.key_arn]
+            )
         )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -27,6 +28,7 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+@jsii.implements(iam.IGrantable)
 class KitFunction(Construct):
     """A Lambda function with the kit's defaults and an explicit log group.
 
@@ -101,6 +103,11 @@ class KitFunction(Construct):
                     "python3.13 on purpose: the durable execution SDK, the tests and the benchmarks run on "
                     "3.13 here; move to 3.14 together with .python-version and the pins.",
                 )
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """Its execution role: `bucket.grant_read(kit_function)`, like aws-cdk-lib's functions."""
+        return self.role
 
     def _acknowledge_nist_findings(self) -> None:
         # Only under the hardened profile, where the NIST 800-53 pack runs (acknowledge skips them otherwise).
