@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.destinations.contract import contract
+from stacks.shared.encrypted_queue import EncryptedQueue
 from stacks.shared.kit_function import KitFunction
-from stacks.shared.nag import acknowledge, logical_id
+from stacks.shared.nag import logical_id
 from stacks.shared.prefix_access import PrefixAccess
 from stacks.shared.private_bucket import PrivateBucket
 
@@ -22,10 +22,10 @@ KEPT_RETENTION = cdk.Duration.days(contract.KEPT_RETENTION_DAYS)
 MAX_RECEIVES_BEFORE_DLQ = contract.MAX_RECEIVES_BEFORE_DLQ
 
 
-class KeptFailures(Construct):
+class KeptFailures(EncryptedQueue):
     """The queue of failed requests waiting for replay, its dead-letter queue, and the offload bucket.
 
-    Creates a customer managed KMS key (rotated) and two standard SQS queues encrypted with it,
+    An EncryptedQueue: a customer managed KMS key (rotated) and two standard SQS queues encrypted with it,
     TLS-only, kept 14 days: `queue` (one message per failed request, written by the failure
     handler, at most contract.KEPT_MESSAGE_MAX_BYTES each) and `dead_letter_queue` (messages
     received too often without being replayed, and the events the success handler could not
@@ -35,47 +35,25 @@ class KeptFailures(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
-        super().__init__(scope, construct_id)
-        # A key of its own: the payloads of failed requests are business data, and reading them
-        # should need kms:Decrypt on this key besides the SQS permissions.
-        self.key = kms.Key(
-            self,
-            "Key",
-            enable_key_rotation=True,
-            description=f"Encrypts the kept failed requests of {cdk.Stack.of(self).stack_name}",
-            # The queues go with the stack (SQS's default); a key left behind would protect nothing
-            # and cost a dollar a month. KMS still waits 7 days before it deletes the key.
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-            pending_window=cdk.Duration.days(7),
-        )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
+        # The kit's one queue-with-dead-letter-queue construct, with this workload's retention and sizes;
+        # the same construct paths as before it was a subclass, so no resource is replaced on update.
+        super().__init__(
+            scope,
+            construct_id,
+            alarm_topic=None,  # the workload's alarms watch both queues (alarms.py)
+            visibility_timeout=None,  # SQS's 30 s: the replay command receives, replays, deletes
             retention_period=KEPT_RETENTION,
-            enforce_ssl=True,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "Serverless::Serverless-SQSRedrivePolicy",
-            "This queue is the end of the line for kept failures and unprocessable records: nothing consumes "
-            "it automatically, so there is no receive count to redrive on; its depth alarm calls a person.",
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Queue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            retention_period=KEPT_RETENTION,
-            enforce_ssl=True,
+            max_receive_count=MAX_RECEIVES_BEFORE_DLQ,
             # The failure handler offloads what would not fit (kept.py); set, not left to SQS's default.
             max_message_size_bytes=contract.KEPT_MESSAGE_MAX_BYTES,
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=MAX_RECEIVES_BEFORE_DLQ, queue=self.dead_letter_queue
+            # A key of its own: the payloads of failed requests are business data, and reading them
+            # should need kms:Decrypt on this key besides the SQS permissions.
+            key_description=f"Encrypts the kept failed requests of {cdk.Stack.of(scope).stack_name}",
+            dead_letter_reason=(
+                "This queue is the end of the line for kept failures and unprocessable records: nothing consumes "
+                "it automatically, so there is no receive count to redrive on; its depth alarm calls a person."
             ),
         )
-
         self.offload = PrivateBucket(
             self,
             "Offload",

@@ -23,6 +23,8 @@ class EncryptedQueue(Construct):
 
     A message received `max_receive_count` times without being deleted moves to the dead-letter
     queue, so a message that keeps failing is kept whole for a person to look at, and replay.
+    The kit builds every queue with a dead-letter queue through it (the destinations workload's
+    kept failures subclass it); `alarm_topic=None` leaves the depth alarm to the caller.
     Grants nothing until asked: `grant_send` for producers; a consumer gets its permissions from
     `stacks.shared.sqs_event_source.subscribe` (or `queue.grant_consume_messages`).
     cdk-nag (AwsSolutions, Serverless) finds nothing to report on it.
@@ -33,14 +35,21 @@ class EncryptedQueue(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        alarm_topic: AlarmTopic,
-        visibility_timeout: cdk.Duration = cdk.Duration.seconds(30),
+        alarm_topic: AlarmTopic | None,
+        visibility_timeout: cdk.Duration | None = cdk.Duration.seconds(30),
         retention_period: cdk.Duration = cdk.Duration.days(4),
         max_receive_count: int = 5,
         dead_letter_alarm_threshold: int = 1,
+        max_message_size_bytes: int | None = None,
+        key_description: str | None = None,
+        dead_letter_reason: str = (
+            "This is the dead-letter queue: nothing consumes it automatically, so there is no receive count "
+            "to redrive on; its depth alarm calls a person, who redrives the messages once the cause is fixed."
+        ),
     ) -> None:
         super().__init__(scope, construct_id)
-        self.visibility_timeout = visibility_timeout
+        # What SQS applies: 30 s where none is set.
+        self.visibility_timeout = visibility_timeout or cdk.Duration.seconds(30)
         if not 1 <= max_receive_count <= 1000:
             raise ValueError(f"max_receive_count {max_receive_count} is not from 1 to 1000 (SQS's redrive bounds)")
         if dead_letter_alarm_threshold < 1:
@@ -50,7 +59,7 @@ class EncryptedQueue(Construct):
             self,
             "Key",
             enable_key_rotation=True,
-            description=f"Encrypts the queue {self.node.path}",
+            description=key_description or f"Encrypts the queue {self.node.path}",
             # The queues go with the stack; a key left behind would protect nothing and cost a dollar a
             # month. KMS still waits 7 days before it deletes the key.
             removal_policy=cdk.RemovalPolicy.DESTROY,
@@ -64,12 +73,7 @@ class EncryptedQueue(Construct):
             retention_period=DEAD_LETTER_RETENTION,
             enforce_ssl=True,
         )
-        acknowledge(
-            self.dead_letter_queue,
-            "Serverless::Serverless-SQSRedrivePolicy",
-            "This is the dead-letter queue: nothing consumes it automatically, so there is no receive count "
-            "to redrive on; its depth alarm calls a person, who redrives the messages once the cause is fixed.",
-        )
+        acknowledge(self.dead_letter_queue, "Serverless::Serverless-SQSRedrivePolicy", dead_letter_reason)
         self.queue = sqs.Queue(
             self,
             "Queue",
@@ -78,8 +82,11 @@ class EncryptedQueue(Construct):
             retention_period=retention_period,
             visibility_timeout=visibility_timeout,
             enforce_ssl=True,
+            max_message_size_bytes=max_message_size_bytes,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
         )
+        if alarm_topic is None:
+            return
         self.dead_letters_alarm = cloudwatch.Alarm(
             self,
             "DeadLettersAlarm",
