@@ -194,6 +194,20 @@ def test_make_diff_compares_with_the_last_synth_without_an_account(tmp_path: Pat
     assert "Unable to resolve AWS account" not in same.stdout + same.stderr + changed.stdout + changed.stderr
 
 
+@pytest.mark.slow  # `make synth` twice in a fresh shell
+def test_a_failed_make_synth_keeps_the_last_good_templates(tmp_path: Path, cdk_home: Path) -> None:
+    outdir = tmp_path / "cdk.out"
+    good = _fresh_shell(f"make synth OUTDIR={outdir}", cdk_home)
+    assert good.returncode == 0, good.stdout + good.stderr
+    before = {p.name: p.read_bytes() for p in outdir.glob("*.template.json")}
+    bad = _fresh_shell(f"make synth OUTDIR={outdir} ARGS='-c kit.logRetentionDays=45'", cdk_home)
+    assert bad.returncode != 0
+    assert "Invalid kit settings: kit.logRetentionDays: 45 is not one of" in bad.stdout + bad.stderr
+    assert "still holds the last good synth" in bad.stderr
+    assert {p.name: p.read_bytes() for p in outdir.glob("*.template.json")} == before
+    assert not Path(f"{outdir}.next").exists()
+
+
 @pytest.mark.slow  # the CDK CLI in a fresh shell, once per documented command
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.kind == "runs" and c.text.startswith("./cdk")], ids=_ids)
 def test_the_cdk_wrapper_commands_work_from_a_fresh_shell(command: Command, tmp_path: Path, cdk_home: Path) -> None:
