@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from stacks.settings import KitSettings, check_context_depth, settings_from_context
 from stacks.shared.kit_keys import use_profile
 from stacks.shared.nag import add_nag_checks
+from stacks.shared.workload_dashboard import add_workload_dashboard
 from stacks.workloads import WORKLOADS
 
 
@@ -33,6 +34,9 @@ def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
         )
         for workload in WORKLOADS
     }
+    # After the stacks are complete: each dashboard shows everything its stack has.
+    for stack in stacks.values():
+        add_workload_dashboard(stack, namespace=settings.common.metrics_namespace)
     for key, value in {"stage": settings.common.stage, **settings.common.tags}.items():
         cdk.Tags.of(app).add(key, value)
     return stacks
