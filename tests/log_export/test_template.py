@@ -17,7 +17,7 @@ from stacks.log_export import export_timing as timing
 from stacks.log_export.settings import run_bounds
 from stacks.settings import settings_from_context
 from support.log_export_run import NOTICE_EMAIL, TWO_GROUPS, resources_of_type, synth_log_export, the_state_machine
-from tests.conftest import cdk_json_context
+from tests.conftest import KitAssembly, cdk_json_context
 
 SETTINGS = cdk_json_context()["kit"]["logExport"]
 RETENTION = cdk_json_context()["kit"]["logRetentionDays"]
@@ -408,3 +408,26 @@ def test_definition_matches_snapshot(template: dict[str, Any], json_snapshot: Sn
     # The state machine as reviewers read it; the whole stack is snapshotted by tests/test_snapshots.py.
     machine = the_state_machine(template)
     assert {"definition": definition(template), "substitutions": machine["DefinitionSubstitutions"]} == json_snapshot
+
+
+def test_the_months_behind_alarm_reads_what_the_last_bucket_check_writes(kit: KitAssembly) -> None:
+    from lwk_log_export import contract
+
+    from stacks.log_export.months_behind_alarm import MONTHS_BEHIND_THRESHOLD
+
+    resources = kit.templates["log-export"]["Resources"]
+    [alarm] = [r["Properties"] for r in resources.values()
+               if r["Type"] == "AWS::CloudWatch::Alarm" and contract.MONTHS_BEHIND in json.dumps(r)]  # fmt: skip
+    namespaces = {
+        r["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    [namespace] = namespaces
+    [query] = [m["Expression"] for m in alarm["Metrics"]]
+    # The same namespace, metric and dimension names as the handler's EMF line (test_handlers.py).
+    assert f'MAX({contract.MONTHS_BEHIND}) FROM SCHEMA("{namespace}", {contract.LOG_GROUP_DIMENSION}, service)' in query
+    assert f"WHERE service = '{contract.SERVICE_NAME}'" in query
+    assert alarm["Threshold"] == MONTHS_BEHIND_THRESHOLD
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["AlarmActions"]
