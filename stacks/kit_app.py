@@ -10,6 +10,7 @@ import aws_cdk as cdk
 
 from stacks.settings import KitSettings, check_context_depth, settings_from_context
 from stacks.shared.kit_keys import use_profile
+from stacks.shared.log_queries import add_log_queries
 from stacks.shared.nag import add_nag_checks
 from stacks.shared.workload_dashboard import add_workload_dashboard
 from stacks.workloads import WORKLOADS
@@ -34,9 +35,11 @@ def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
         )
         for workload in WORKLOADS
     }
-    # After the stacks are complete: each dashboard shows everything its stack has.
+    # After the stacks are complete: each dashboard shows everything its stack has, the queries read
+    # every log group it has.
     for stack in stacks.values():
         add_workload_dashboard(stack, namespace=settings.common.metrics_namespace)
+        add_log_queries(stack)
     for key, value in {"stage": settings.common.stage, **settings.common.tags}.items():
         cdk.Tags.of(app).add(key, value)
     return stacks

@@ -115,3 +115,16 @@ def test_durable_functions_show_their_executions(kit: KitAssembly) -> None:
         body = json.dumps(dashboard["Properties"]["DashboardBody"])
         durable = [r for r in template["Resources"].values() if "DurableConfig" in r.get("Properties", {})]
         assert ("DurableExecutionStarted" in body) == bool(durable), workload
+
+
+@pytest.mark.parametrize("workload", KEYS)
+def test_the_saved_log_queries_read_every_log_group_of_the_stack(kit: KitAssembly, workload: str) -> None:
+    from stacks.shared.log_queries import QUERIES
+
+    resources = kit.templates[workload]["Resources"]
+    groups = sorted(k for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup")
+    queries = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::QueryDefinition"]
+    assert groups, f"{workload} has no log group"
+    assert sorted(q["Name"] for q in queries) == sorted(f"{kit.stack_names[workload]}/{name}" for name in QUERIES)
+    for query in queries:
+        assert sorted(ref["Ref"] for ref in query["LogGroupNames"]) == groups
