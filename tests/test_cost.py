@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.settings import SettingsError, settings_from_context
+from stacks.settings import KitSettings, SettingsError, settings_from_context
 from stacks.workloads import KEYS
 from tests.conftest import KitAssembly, cdk_json_context
 from tools import cost
@@ -34,11 +34,10 @@ def test_a_setting_changes_the_price_before_deploy(kit: KitAssembly) -> None:
     smaller = settings_from_context({**cdk_json_context(), "kit.durableEtl.batchSize": "100"})
     longer = settings_from_context({**cdk_json_context(), "kit.logRetentionDays": "365"})
 
-    def total(settings: object, key: str) -> float:
+    def total(settings: KitSettings, key: str) -> float:
         usage = cost.usage_for(key, {})
-        return sum(
-            line.usd for line in cost.workload_lines(kit.templates[key], key, settings.of(key), settings.common, usage)
-        )  # type: ignore[attr-defined]
+        lines = cost.workload_lines(kit.templates[key], key, settings.of(key), settings.common, usage)
+        return sum(line.usd for line in lines)
 
     # Ten times the batches: ten times the durable operations and S3 requests.
     assert total(smaller, "durable-etl") > total(default, "durable-etl")
