@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from collections import Counter
+from contextlib import redirect_stdout
 from typing import Any
+from unittest import mock
 
 import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lwk_durable_etl import contract
 from lwk_durable_etl.config import load_config
 from lwk_durable_etl.metrics import emit_run_metrics
@@ -89,3 +95,27 @@ def test_metrics_outside_a_step_would_count_every_replay(
     assert invocations >= 2
     reads = [p.value for p in emf_points(capsys.readouterr().out) if p.name == contract.RECORDS_READ]
     assert Counter(reads) == {-1: invocations, 40: 1}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    read=st.integers(min_value=0, max_value=10**15),
+    rejected_share=st.floats(min_value=0, max_value=1),
+    duplicate_share=st.floats(min_value=0, max_value=1),
+)
+def test_any_counts_make_valid_bounded_metric_lines(read: int, rejected_share: float, duplicate_share: float) -> None:
+    rejected = int(read * rejected_share)
+    duplicates = int(rejected * duplicate_share)
+    out = io.StringIO()
+    with mock.patch.dict(os.environ, {"POWERTOOLS_METRICS_NAMESPACE": f"{APP_NAME}-test"}), redirect_stdout(out):
+        emit_run_metrics(read=read, loaded=read - rejected, rejected=rejected, duplicates=duplicates)
+    text = out.getvalue()
+    for line in text.splitlines():
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))  # no NaN/Infinity
+    points = emf_points(text)
+    percent = [p.value for p in points if p.name == contract.REJECTED_PERCENT]
+    assert len(percent) == 1 and 0 <= percent[0] <= 100
+    by_reason = {
+        p.dimensions[contract.REASON_DIMENSION]: p.value for p in points if contract.REASON_DIMENSION in p.dimensions
+    }
+    assert set(by_reason) == set(contract.REJECT_REASONS) and sum(by_reason.values()) == rejected
