@@ -533,6 +533,17 @@ CHECKS: dict[str, Callable[[Deployment, WorkflowReport], None]] = {
 }
 
 
+def _dashboard_shows_functions(deployment: Deployment, workload: str) -> None:
+    """The stack's dashboard (named like the stack) exists and names each of the stack's functions."""
+    name = deployment.stacks[workload]["StackName"]
+    body = json.loads(deployment.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    shown = json.dumps(body["widgets"])
+    functions = [r["PhysicalResourceId"] for r in deployment.resources(workload, "AWS::Lambda::Function")]
+    missing = [f for f in functions if f'"{f}"' not in shown]
+    if not functions or missing:
+        raise CheckFailed(f"dashboard {name} misses functions {missing} of {functions}")
+
+
 def run_all(env: dict[str, str], emulator_name: str) -> E2eReport:
     deployment = Deployment(env)
     reports = []
@@ -544,6 +555,11 @@ def run_all(env: dict[str, str], emulator_name: str) -> E2eReport:
             report.failed.append("stack not deployed")
             report.say("FAILED", "no stack lwk-<stage>-" + workload)
             continue
+        try:
+            with report.check("dashboard deployed, showing every function of the stack"):
+                _dashboard_shows_functions(deployment, workload)
+        except (CheckFailed, NotEmulated):
+            pass  # recorded by the check; the workflow's own checks still run
         try:
             check(deployment, report)
         except (CheckFailed, NotEmulated):

@@ -220,6 +220,13 @@ def test_each_ministack_patch_covers_a_gap_that_is_still_there(tmp_path: Path) -
             "TargetArn": "arn:aws:sqs:us-east-1:000000000000:dead-letters"
         }
     assert patched["function"]["deadLettersRemoved"] == {"deadLetters": None}
+    # Stock: no AWS::Logs::QueryDefinition at all; patched: created with its id, checked, deleted.
+    assert stock["query"] == {"refused": "unrecognized resource type"}
+    query = patched["query"]
+    assert query["stored"] == {"name": "lwk-dev-x/errors", "queryString": "fields @message | limit 1",
+                               "logGroupNames": ["/lwk/dev/x"]}  # fmt: skip
+    assert set(query["attributes"]) == {"QueryDefinitionId"} and query["deleted"] is True
+    assert "QueryString must be 1 to 10000 characters" in query["empty"]
 
 
 def test_local_settings_put_the_off_peak_hour_at_most_five_minutes_ahead() -> None:

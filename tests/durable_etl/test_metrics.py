@@ -8,7 +8,6 @@ import os
 from collections import Counter
 from contextlib import redirect_stdout
 from typing import Any
-from unittest import mock
 
 import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
@@ -86,7 +85,9 @@ def test_metrics_outside_a_step_would_count_every_replay(
     write_dataset(aws.s3, aws.bucket, "twice", records=40, objects=2)
 
     def body(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-        emit_run_metrics(read=-1, loaded=0, rejected=0, duplicates=0)
+        emit_run_metrics(
+            namespace=os.environ["POWERTOOLS_METRICS_NAMESPACE"], read=-1, loaded=0, rejected=0, duplicates=0
+        )
         return run_etl(event, context, load_config(os.environ))
 
     execution = run_execution({"datasetId": "twice"}, handler=durable_execution(body))
@@ -107,8 +108,10 @@ def test_any_counts_make_valid_bounded_metric_lines(read: int, rejected_share: f
     rejected = int(read * rejected_share)
     duplicates = int(rejected * duplicate_share)
     out = io.StringIO()
-    with mock.patch.dict(os.environ, {"POWERTOOLS_METRICS_NAMESPACE": f"{APP_NAME}-test"}), redirect_stdout(out):
-        emit_run_metrics(read=read, loaded=read - rejected, rejected=rejected, duplicates=duplicates)
+    with redirect_stdout(out):
+        emit_run_metrics(
+            namespace=f"{APP_NAME}-test", read=read, loaded=read - rejected, rejected=rejected, duplicates=duplicates
+        )
     text = out.getvalue()
     for line in text.splitlines():
         json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))  # no NaN/Infinity

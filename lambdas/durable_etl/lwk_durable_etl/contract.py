@@ -16,6 +16,7 @@ HANDLER = "lwk_durable_etl.handlers.handler"
 # Business metrics (Powertools Metrics, embedded metric format, namespace POWERTOOLS_METRICS_NAMESPACE),
 # written once per run by its `metrics` step. Dimensions: `service` always; `reason` (one of
 # REJECT_REASONS, never the free-text reason of a record) on RECORDS_REJECTED's per-reason line.
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # checked at the start of a run, not at its end
 RECORDS_READ = "RecordsRead"
 RECORDS_LOADED = "RecordsLoaded"
 RECORDS_REJECTED = "RecordsRejected"

@@ -1,6 +1,7 @@
 """A run's business metrics in CloudWatch's embedded metric format (Powertools Metrics): printed to
 stdout, which Lambda writes to the function's log group, where CloudWatch turns them into metrics.
-No API call and no permission. The namespace comes from POWERTOOLS_METRICS_NAMESPACE (the stack sets it).
+No API call and no permission. The namespace is the configuration's (POWERTOOLS_METRICS_NAMESPACE, set
+by the stack, checked by `load_config` at the start of the run).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from . import contract
 
 
-def emit_run_metrics(*, read: int, loaded: int, rejected: int, duplicates: int) -> dict[str, int]:
+def emit_run_metrics(*, namespace: str, read: int, loaded: int, rejected: int, duplicates: int) -> dict[str, int]:
     """Writes the run's counts: read, loaded, rejected (in all and per reason) and the rejected
     share in percent of what was read. Returns the counts, as a step result."""
-    metrics = Metrics(service=contract.SERVICE_NAME)
+    metrics = Metrics(namespace=namespace, service=contract.SERVICE_NAME)
     metrics.add_metric(name=contract.RECORDS_READ, unit=MetricUnit.Count, value=read)
     metrics.add_metric(name=contract.RECORDS_LOADED, unit=MetricUnit.Count, value=loaded)
     metrics.add_metric(name=contract.RECORDS_REJECTED, unit=MetricUnit.Count, value=rejected)
@@ -29,6 +30,7 @@ def emit_run_metrics(*, read: int, loaded: int, rejected: int, duplicates: int) 
             name=contract.RECORDS_REJECTED,
             unit=MetricUnit.Count,
             value=count,
+            namespace=namespace,
             default_dimensions={"service": contract.SERVICE_NAME},
         ) as metric:
             metric.add_dimension(name=contract.REASON_DIMENSION, value=reason)

@@ -354,7 +354,7 @@ def run_etl(event: Any, context: DurableContext, config: EtlConfig) -> dict[str,
     context.logger.info("Loaded %d records of dataset %s; %d rejected", loaded, request.dataset_id, rejected)
     # In a step: the handler runs again from the top after every wait, a step's body only once.
     counts = {"read": units["records"], "loaded": loaded, "rejected": rejected, "duplicates": units["duplicates"]}
-    _step(context, "metrics", lambda _step_context: emit_run_metrics(**counts))
+    _step(context, "metrics", lambda _step_context: emit_run_metrics(namespace=config.metrics_namespace, **counts))
     return {
         "datasetId": request.dataset_id,
         "recordsExtracted": units["records"],
