@@ -35,7 +35,7 @@ class DurableEtlStack(cdk.Stack):
             (contract.RECORDS_READ, contract.RECORDS_LOADED, contract.RECORDS_REJECTED),
         ),
         BusinessMetrics("Rejected records by reason", (contract.RECORDS_REJECTED,), ("reason", "service")),
-        BusinessMetrics("Rejected share of a run (%)", (contract.REJECTED_PERCENT,)),
+        BusinessMetrics("Rejected share of a run (%)", (contract.REJECTED_PERCENT,), statistic="Maximum"),
     )
 
     def __init__(

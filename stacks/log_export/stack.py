@@ -33,6 +33,7 @@ class LogExportStack(cdk.Stack):
             "Months behind per log group (end of a run)",
             (contract.MONTHS_BEHIND,),
             (contract.LOG_GROUP_DIMENSION, "service"),
+            statistic="Maximum",
         ),
     )
 

@@ -55,6 +55,8 @@ class BusinessMetrics:
     title: str
     names: tuple[str, ...]
     dimensions: tuple[str, ...] = ("service",)
+    # Sum for counts; Maximum for a level (a share in percent, months behind).
+    statistic: str = "Sum"
 
 
 def add_workload_dashboard(stack: cdk.Stack, *, namespace: str) -> cloudwatch.CfnDashboard:
@@ -197,8 +199,8 @@ def _bucket(bucket: s3.CfnBucket, region: str) -> dict[str, Any]:
 def _business(entry: BusinessMetrics, namespace: str, region: str) -> dict[str, Any]:
     schema = ",".join([namespace, *entry.dimensions])
     names = " OR ".join(f'MetricName="{name}"' for name in entry.names)
-    search = f"SEARCH('{{{schema}}} ({names})', 'Sum', {PERIOD})"
-    return _graph(entry.title, [[{"expression": search, "id": "business", "label": ""}]], region)
+    search = f"SEARCH('{{{schema}}} ({names})', '{entry.statistic}', {PERIOD})"
+    return _graph(entry.title, [[{"expression": search, "id": "business"}]], region)
 
 
 def _label(resource: cdk.CfnResource) -> str:
