@@ -147,7 +147,10 @@ def _custom_metrics(workload_key: str, settings: Any) -> int:
     count = 0
     for entry in getattr(workload(workload_key).stack, "business_metrics", ()):
         values = len(settings.log_groups) if "logGroup" in entry.dimensions else 1
-        values = 2 if "reason" in entry.dimensions else values  # REJECT_REASONS
+        if "reason" in entry.dimensions:
+            from stacks.shared.contracts import load_contract
+
+            values = len(load_contract("durable-etl").REJECT_REASONS)
         count += len(entry.names) * values
     return count
 
