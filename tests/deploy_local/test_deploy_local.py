@@ -156,6 +156,8 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
         seen = by_workflow[workflow].not_emulated
         assert len(seen) == len(gaps) and all(g in s for g, s in zip(gaps, seen, strict=True)), (workflow, seen)
         assert by_workflow[workflow].passed, workflow
+        # Every stack's dashboard is deployed and names the stack's functions.
+        assert "dashboard deployed, showing every function of the stack" in by_workflow[workflow].passed
 
     # Update: one setting changed, seen applied on every log group of every stack.
     deployment = Deployment(env)
