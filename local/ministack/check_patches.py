@@ -67,7 +67,7 @@ def function(create: Any, update: Any, name: str) -> dict[str, Any]:
     return {"created": after_create, "updated": after_update, "deadLettersRemoved": after_removal}
 
 
-QUERY = {"Name": "lwk-dev-x/errors", "QueryString": "fields @message | limit 1", "LogGroupNames": ["/lwk/dev/x"]}
+QUERY = {"Name": "app-dev-x/errors", "QueryString": "fields @message | limit 1", "LogGroupNames": ["/app/dev/x"]}
 
 
 def query_definition() -> dict[str, Any]:

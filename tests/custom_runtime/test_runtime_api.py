@@ -186,7 +186,7 @@ def test_each_handler_error_is_one_metric_line_in_the_stack_s_namespace(runtime_
         (namespace, HANDLER_ERRORS_METRIC, 1, "Count")
     ] * 2
     # Bounded: one constant service, never the request id.
-    assert {tuple(p.dimensions.items()) for p in points} == {(("service", "lwk-custom-runtime"),)}
+    assert {tuple(p.dimensions.items()) for p in points} == {(("service", f"{APP_NAME}-custom-runtime"),)}
     assert namespace.startswith(f"{APP_NAME}-")
     _log_lines(run.stderr)  # still one JSON object with a level per line
 

@@ -225,8 +225,8 @@ def test_each_ministack_patch_covers_a_gap_that_is_still_there(tmp_path: Path) -
     # Stock: no AWS::Logs::QueryDefinition at all; patched: created with its id, checked, deleted.
     assert stock["query"] == {"refused": "unrecognized resource type"}
     query = patched["query"]
-    assert query["stored"] == {"name": "lwk-dev-x/errors", "queryString": "fields @message | limit 1",
-                               "logGroupNames": ["/lwk/dev/x"]}  # fmt: skip
+    assert query["stored"] == {"name": "app-dev-x/errors", "queryString": "fields @message | limit 1",
+                               "logGroupNames": ["/app/dev/x"]}  # fmt: skip
     assert set(query["attributes"]) == {"QueryDefinitionId"} and query["deleted"] is True
     assert "QueryString must be 1 to 10000 characters" in query["empty"]
 
