@@ -17,7 +17,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help synth diff test check lint bench workload remove-workload rename clean deploy-local e2e-local destroy-local rule-sets
+.PHONY: help synth diff test check lint bench workload remove-workload rename clean cost deploy-local e2e-local destroy-local rule-sets
 
 help:
 	@echo "make synth   set up (.venv with Python 3.13, pinned packages, npm ci) and synthesize every stack with cdk-nag"
@@ -27,6 +27,7 @@ help:
 	@echo "make rule-sets   AWS Control Tower's Guard rules and checkov over both profiles' templates (part of make check)"
 	@echo "make bench   set up and print this machine's benchmark numbers"
 	@echo "make diff    what the current code changes in the templates since the last make synth (no AWS account needed)"
+	@echo "make cost    each workload's monthly cost at list prices from the current settings (ARGS='-c kit.<key>=<value> --usage <workload>.<input>=<n>')"
 	@echo "make workload NAME=order-intake   stamp a new workload (stack, settings, Lambda, tests, docs), registered once"
 	@echo "make remove-workload NAME=destinations   remove a workload: its files, registration, settings and doc sections"
 	@echo "make rename APP=acme   rename the kit (stack, log group, package and tag names; run before the first deploy)"
@@ -130,3 +131,7 @@ destroy-local: $(VENV)/.dev-installed node_modules/.package-lock.json
 
 clean:
 	rm -rf $(OUTDIR) $(OUTDIR).next .cache .pytest_cache
+
+# Each workload's monthly cost from cdk.json (+ ARGS' -c overrides) at the list prices in tools/cost.py.
+cost: $(VENV)/.synth-installed
+	@$(VENV_PYTHON) -m tools.cost $(ARGS)

@@ -56,6 +56,7 @@ def _environment(width: int, shard_kilobytes: int) -> None:
         contract.EXTRACT_RECORDS_PER_STEP.name: "250000", contract.SHARD_KILOBYTES.name: str(shard_kilobytes),
         contract.FAN_OUT_WIDTH.name: str(width), contract.WRITE_UNITS_PER_SECOND.name: "40000",
         contract.SHARD_FUNCTION: WORKER_ALIAS,
+        contract.METRICS_NAMESPACE: f"{APP_NAME}-bench",
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # the handlers' INFO lines would bury the numbers
     })  # fmt: skip
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import subprocess
 import time
@@ -185,6 +186,17 @@ def workflow(key: str) -> ModuleType | None:
     return importlib.import_module(name) if importlib.util.find_spec(name) else None
 
 
+def _dashboard_shows_functions(deployment: Deployment, workload: str) -> None:
+    """The stack's dashboard (named like the stack) exists and names each of the stack's functions."""
+    name = deployment.stacks[workload]["StackName"]
+    body = json.loads(deployment.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    shown = json.dumps(body["widgets"])
+    functions = [r["PhysicalResourceId"] for r in deployment.resources(workload, "AWS::Lambda::Function")]
+    missing = [f for f in functions if f'"{f}"' not in shown]
+    if not functions or missing:
+        raise CheckFailed(f"dashboard {name} misses functions {missing} of {functions}")
+
+
 def run_all(env: dict[str, str], emulator_name: str) -> E2eReport:
     deployment = Deployment(env)
     reports = []
@@ -196,6 +208,11 @@ def run_all(env: dict[str, str], emulator_name: str) -> E2eReport:
             report.failed.append("stack not deployed")
             report.say("FAILED", f"no stack {APP_NAME}-<stage>-{key}")
             continue
+        try:
+            with report.check("dashboard deployed, showing every function of the stack"):
+                _dashboard_shows_functions(deployment, key)
+        except (CheckFailed, NotEmulated):
+            pass  # recorded by the check; the workflow's own checks still run
         checks = workflow(key)
         if checks is None:
             report.say("ok", f"deployed; no local/workflows/{workload_of(key).python_name}.py to exercise it")

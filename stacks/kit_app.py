@@ -14,7 +14,9 @@ from stacks.kit_settings import KitSettings, settings_from_context
 from stacks.settings import check_context_depth
 from stacks.settings.common import APP_NAME
 from stacks.shared.kit_keys import use_profile
+from stacks.shared.log_queries import add_log_queries
 from stacks.shared.nag import add_nag_checks
+from stacks.shared.workload_dashboard import add_workload_dashboard
 from stacks.workloads import KEYS, WORKLOADS
 
 # Every stack of the app by key: the registry's workloads, then the deploy identity.
@@ -46,6 +48,11 @@ def build_stacks(app: cdk.App, settings: KitSettings) -> dict[str, cdk.Stack]:
         )
         for workload in WORKLOADS
     }
+    # After the stacks are complete: each dashboard shows everything its stack has, the queries read
+    # every log group it has.
+    for stack in stacks.values():
+        add_workload_dashboard(stack, namespace=settings.common.metrics_namespace)
+        add_log_queries(stack)
     for key, value in settings.common.tags.items():
         cdk.Tags.of(app).add(key, value)
     for stack in stacks.values():

@@ -62,6 +62,8 @@ class Command:
             target, variables = rest[:1], rest[1:]
             if target == ["synth"]:
                 return "runs"
+            if target == ["cost"] and all(re.match(r"^[A-Z_]+=", v) for v in variables):
+                return "prices the settings"  # tools/cost.py; the plain form runs in a fresh shell below
             if target == ["clean"] and not variables:
                 return "removes caches"  # would slow the suite's next run; nothing to check
             if target == ["diff"] and all(re.match(r"^(ARGS|OUTDIR)=", v) for v in variables):
@@ -268,3 +270,14 @@ def test_the_stacks_and_settings_a_command_names_exist(command: Command, cli_syn
         for part in key.split("."):
             assert isinstance(node, dict) and part in node, f"{command.where}: {key} is not a setting"
             node = node[part]
+
+
+@pytest.mark.slow  # `make cost` in a fresh shell: an in-process synth, no AWS call
+def test_make_cost_prints_a_table_per_workload_from_a_fresh_shell(cdk_home: Path) -> None:
+    from stacks.workloads import KEYS
+
+    assert any(c.text == "make cost" for c in COMMANDS if c.kind == "prices the settings")
+    result = _fresh_shell("make cost", cdk_home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for key in KEYS:
+        assert f"Monthly cost of `{key}`" in result.stdout

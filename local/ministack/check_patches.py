@@ -67,16 +67,41 @@ def function(create: Any, update: Any, name: str) -> dict[str, Any]:
     return {"created": after_create, "updated": after_update, "deadLettersRemoved": after_removal}
 
 
+QUERY = {"Name": "app-dev-x/errors", "QueryString": "fields @message | limit 1", "LogGroupNames": ["/app/dev/x"]}
+
+
+def query_definition() -> dict[str, Any]:
+    handlers = provisioners._RESOURCE_HANDLERS.get("AWS::Logs::QueryDefinition")
+    if handlers is None:
+        return {"refused": "unrecognized resource type"}
+    definition_id, attributes = handlers["create"]("Query", QUERY, "stack")
+    stored = dict(patches.QUERY_DEFINITIONS[definition_id])
+    try:
+        handlers["create"]("Empty", {**QUERY, "QueryString": ""}, "stack")
+        empty = "created"
+    except ValueError as error:
+        empty = str(error)
+    handlers["delete"](definition_id, QUERY)
+    return {
+        "attributes": attributes,
+        "stored": stored,
+        "empty": empty,
+        "deleted": definition_id not in patches.QUERY_DEFINITIONS,
+    }
+
+
 def main() -> None:
     handlers = provisioners._RESOURCE_HANDLERS["AWS::Lambda::Function"]
     stock = {
         "alarm": alarm(provisioners._cw_metric_alarm_record),
         "function": function(handlers["create"], handlers["update"], "StockFunction"),
+        "query": query_definition(),
     }
     patches.apply()
     patched = {
         "alarm": alarm(provisioners._cw_metric_alarm_record),
         "function": function(handlers["create"], handlers["update"], "PatchedFunction"),
+        "query": query_definition(),
     }
     print(json.dumps({"stock": stock, "patched": patched}, default=str))
 

@@ -1,4 +1,4 @@
-"""The two MiniStack 1.5.33 gaps the kit's templates hit, closed in its CloudFormation path only.
+"""The three MiniStack 1.5.33 gaps the kit's templates hit, closed in its CloudFormation path only.
 
 Each patch is listed in docs/try-without-an-account.md with the upstream gap it covers, and
 tests/deploy_local/ checks that the stock code still has the gap (so a MiniStack release that fixes
@@ -72,6 +72,46 @@ def keep_function_configs(original: Callable[..., Any], functions: Any) -> Calla
     return provision
 
 
+# The query definitions the patched provisioner created, by id (MiniStack has no Logs API for them).
+QUERY_DEFINITIONS: dict[str, dict[str, Any]] = {}
+
+
+def query_definition_handlers() -> dict[str, Callable[..., Any]]:
+    """Gap: `AWS::Logs::QueryDefinition` is not a resource type MiniStack knows: every stack that
+    declares one (each of the kit's, for its saved Logs Insights queries) is refused up front.
+
+    Patched: created, updated in place and deleted the way PutQueryDefinition and
+    DeleteQueryDefinition do (the physical id is the query definition id; `Name` 1-255 and
+    `QueryString` 1-10000 characters required, as the CloudWatch Logs API reference says). Nothing
+    runs the queries: MiniStack has no Logs Insights.
+    """
+    import uuid
+
+    def checked(props: dict[str, Any]) -> dict[str, Any]:
+        name, query = props.get("Name"), props.get("QueryString")
+        if not isinstance(name, str) or not 1 <= len(name) <= 255:
+            raise ValueError("AWS::Logs::QueryDefinition Name must be 1 to 255 characters")
+        if not isinstance(query, str) or not 1 <= len(query) <= 10000:
+            raise ValueError("AWS::Logs::QueryDefinition QueryString must be 1 to 10000 characters")
+        return {"name": name, "queryString": query, "logGroupNames": list(props.get("LogGroupNames") or [])}
+
+    def create(logical_id: str, props: dict[str, Any], stack_name: str) -> tuple[str, dict[str, Any]]:
+        definition_id = str(uuid.uuid4())
+        QUERY_DEFINITIONS[definition_id] = checked(props)
+        return definition_id, {"QueryDefinitionId": definition_id}
+
+    def update(
+        physical_id: str, old_props: dict[str, Any], new_props: dict[str, Any], stack_name: str
+    ) -> tuple[str, dict[str, Any]]:
+        QUERY_DEFINITIONS[physical_id] = checked(new_props)
+        return physical_id, {"QueryDefinitionId": physical_id}
+
+    def delete(physical_id: str, props: dict[str, Any]) -> None:
+        QUERY_DEFINITIONS.pop(physical_id, None)
+
+    return {"create": create, "update": update, "delete": delete}
+
+
 def _new_props(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     # create(logical_id, props, stack_name); update(physical_id, old_props, new_props, stack_name, ...)
     if "new_props" in kwargs:
@@ -80,7 +120,7 @@ def _new_props(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply() -> None:
-    """Install both patches; refuses any MiniStack but the version they were written against."""
+    """Install the three patches; refuses any MiniStack but the version they were written against."""
     from importlib.metadata import version
 
     installed = version("ministack")
@@ -99,3 +139,4 @@ def apply() -> None:
     provisioners._lambda_create = create
     handlers["create"] = create
     handlers["update"] = keep_function_configs(handlers["update"], lambda_svc._functions)
+    provisioners._RESOURCE_HANDLERS.setdefault("AWS::Logs::QueryDefinition", query_definition_handlers())

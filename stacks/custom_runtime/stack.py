@@ -10,10 +10,16 @@ from constructs import Construct
 from stacks.custom_runtime.bash_function import BashFunction
 from stacks.custom_runtime.settings import CustomRuntimeSettings
 from stacks.settings.common import CommonSettings
+from stacks.shared.workload_dashboard import BusinessMetrics
+
+# What the bootstrap's metric line counts (lambdas/custom_runtime/bootstrap, count_handler_error).
+HANDLER_ERRORS_METRIC = "HandlerErrors"
 
 
 class CustomRuntimeStack(cdk.Stack):
     """One Lambda function on the bash custom runtime (BashFunction), and its `live` alias."""
+
+    business_metrics = (BusinessMetrics("Handler errors (bash runtime)", (HANDLER_ERRORS_METRIC,)),)
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ from stacks.destinations.worker import WORKLOAD, Worker
 from stacks.settings.common import CommonSettings
 from stacks.shared.bundling import python_code
 from stacks.shared.encrypted_queue import EncryptedQueue
+from stacks.shared.workload_dashboard import BusinessMetrics
 
 # At least 6 times the failure handler's timeout (30 s), as Lambda advises for an SQS event source.
 RECORDS_VISIBILITY_TIMEOUT = cdk.Duration.seconds(180)
@@ -36,6 +37,11 @@ RECORDS_MAX_RECEIVES = 3
 
 
 class DestinationsStack(cdk.Stack):
+    # The failure handler's own numbers on the dashboard (stacks/shared/workload_dashboard.py).
+    business_metrics = (
+        BusinessMetrics("Failures kept, offloaded", (contract.FAILURES_KEPT, contract.FAILURES_OFFLOADED)),
+    )
+
     def __init__(
         self,
         scope: Construct,

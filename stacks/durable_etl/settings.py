@@ -58,6 +58,7 @@ class DurableEtlSettings:
     write_units_per_second: int
     account_concurrency: int
     table_write_units_quota: int
+    reject_alarm_share: float = 0.05
 
 
 def _bounded(reader: SettingsReader, key: str, bound: object, *, default: int) -> int:
@@ -95,6 +96,8 @@ def read_durable_etl(reader: SettingsReader, common: CommonSettings) -> DurableE
         work_retention_days=reader.integer("workRetentionDays", minimum=1, maximum=3650, default=30),
         # Source data per extract slice and per shard; a shard's gather step reads about this much.
         shard_kilobytes=_bounded(reader, "shardKilobytes", contract.SHARD_KILOBYTES, default=64 * 1024),
+        # A run that rejects more than this share of what it read alarms (stacks/durable_etl/reject_alarm.py).
+        reject_alarm_share=reader.number("rejectAlarmShare", minimum=0, maximum=1, default=0.05),
         fan_out_width=_bounded(reader, "fanOutWidth", contract.FAN_OUT_WIDTH, default=16),
         # A new on-demand table serves 4,000 write request units per second from the start.
         write_units_per_second=_bounded(reader, "writeUnitsPerSecond", contract.WRITE_UNITS_PER_SECOND, default=4000),

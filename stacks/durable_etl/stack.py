@@ -11,11 +11,14 @@ from constructs import Construct
 from stacks.settings.common import CommonSettings
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.private_bucket import PrivateBucket
+from stacks.shared.workload_dashboard import BusinessMetrics
 
+from .contract import contract
 from .data_access import WORK_PREFIX
 from .etl_alarms import EtlAlarms
 from .etl_schedule import EtlSchedule
 from .etl_worker import EtlWorker
+from .reject_alarm import RejectAlarm
 from .settings import DurableEtlSettings
 from .shard_worker import ShardWorker
 from .staging_guard import StagingGuard
@@ -24,6 +27,16 @@ from .target_table import TargetTable
 
 class DurableEtlStack(cdk.Stack):
     """Source bucket, target table, the durable worker behind its `live` alias, schedule, alarms."""
+
+    # The run's own numbers on the dashboard (stacks/shared/workload_dashboard.py).
+    business_metrics = (
+        BusinessMetrics(
+            "Records per run: read, loaded, rejected",
+            (contract.RECORDS_READ, contract.RECORDS_LOADED, contract.RECORDS_REJECTED),
+        ),
+        BusinessMetrics("Rejected records by reason", (contract.RECORDS_REJECTED,), ("reason", "service")),
+        BusinessMetrics("Rejected share of a run (%)", (contract.REJECTED_PERCENT,), statistic="Maximum"),
+    )
 
     def __init__(
         self,
@@ -61,6 +74,9 @@ class DurableEtlStack(cdk.Stack):
             self, "Monitoring", function=worker.function, dead_letters=worker.dead_letters,
             schedule_group=schedule.group, topic=alarms,
         )  # fmt: skip
+        RejectAlarm(
+            self, "Rejects", namespace=common.metrics_namespace, share=settings.reject_alarm_share, topic=alarms
+        )
         cdk.CfnOutput(self, "SourceBucketName", value=source.bucket.bucket_name)
         cdk.CfnOutput(self, "TargetTableName", value=target.table.table_name)
         cdk.CfnOutput(self, "FunctionName", value=worker.function.function_name)

@@ -11,14 +11,31 @@ from stacks.log_export.export_bucket import ExportBucket
 from stacks.log_export.export_handlers import ExportHandlers
 from stacks.log_export.export_state_machine import ExportStateMachine
 from stacks.log_export.monthly_schedule import MonthlySchedule
+from stacks.log_export.months_behind_alarm import MonthsBehindAlarm, contract
 from stacks.log_export.notice_topic import NoticeTopic
 from stacks.log_export.settings import LogExportSettings
 from stacks.settings.common import CommonSettings
 from stacks.shared.alarm_topic import AlarmTopic
+from stacks.shared.workload_dashboard import BusinessMetrics
 
 
 class LogExportStack(cdk.Stack):
     """Export bucket, three handlers, the state machine, its monthly schedule, notices and an alarm."""
+
+    # The exports' own numbers per log group on the dashboard (stacks/shared/workload_dashboard.py).
+    business_metrics = (
+        BusinessMetrics(
+            "Exports per log group: started, done, failed",
+            (contract.EXPORTS_STARTED, contract.EXPORTS_DONE, contract.EXPORTS_FAILED),
+            (contract.LOG_GROUP_DIMENSION, "service"),
+        ),
+        BusinessMetrics(
+            "Months behind per log group (end of a run)",
+            (contract.MONTHS_BEHIND,),
+            (contract.LOG_GROUP_DIMENSION, "service"),
+            statistic="Maximum",
+        ),
+    )
 
     def __init__(
         self, scope: Construct, construct_id: str, *, common: CommonSettings, settings: LogExportSettings, **kwargs: Any
@@ -49,6 +66,7 @@ class LogExportStack(cdk.Stack):
             enabled=settings.schedule_enabled,
         )
         alarms.notify(schedule.failed_starts_alarm)
+        alarms.notify(MonthsBehindAlarm(self, "Backlog", namespace=common.metrics_namespace).alarm)
         cdk.CfnOutput(self, "ExportBucketName", value=exports.bucket.bucket_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "NoticeTopicArn", value=notices.topic.topic_arn)

@@ -80,6 +80,11 @@ class CommonSettings:
         return f"{APP_NAME}-{self.stage}"
 
     @property
+    def metrics_namespace(self) -> str:
+        """`lwk-dev`: the CloudWatch namespace of every business metric the kit's functions emit."""
+        return self.name_prefix
+
+    @property
     def log_group_prefix(self) -> str:
         """`/lwk/dev`: the kit's log groups live under it."""
         return f"/{APP_NAME}/{self.stage}"

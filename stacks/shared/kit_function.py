@@ -20,6 +20,8 @@ from stacks.shared.nag import acknowledge, logical_id
 __all__ = ["LIVE_ALIAS_NAME", "KitFunction", "log_retention"]  # log_retention: its old home, still imported
 
 LIVE_ALIAS_NAME = "live"
+# The variable Powertools Metrics (and the bash runtime's metric line) read the namespace from.
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 # The id of aws-cdk-lib's note, on every synth, that adding durable config to a function replaces it.
 DURABLE_REPLACEMENT_NOTE = "aws-lambda:Function.DurableConfig"
 
@@ -76,7 +78,8 @@ class KitFunction(Construct):
             code=code,
             handler=handler,
             description=description,
-            environment=dict(environment),
+            # Powertools Metrics' namespace: one per kit and stage, the same on every function.
+            environment={**environment, METRICS_NAMESPACE: common.metrics_namespace},
             memory_size=memory_size,
             timeout=timeout,
             role=self.role,

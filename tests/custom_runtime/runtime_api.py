@@ -213,11 +213,13 @@ def run_runtime(
     handler: str,
     tmp_dir: Path,
     timeout: float = 60.0,
+    environment: dict[str, str] | None = None,
 ) -> RuntimeRun:
-    """Runs `bootstrap` against a fresh FakeRuntimeApi until it exits (at the latest after `timeout`)."""
+    """Runs `bootstrap` against a fresh FakeRuntimeApi until it exits (at the latest after `timeout`);
+    `environment` adds variables (the function's own, as the stack sets them)."""
     with FakeRuntimeApi(invocations) as api:
         process = subprocess.Popen(
-            [str(bootstrap)], env=_environment(api, task_root, handler, tmp_dir), cwd=task_root, stdin=subprocess.DEVNULL,
+            [str(bootstrap)], env={**_environment(api, task_root, handler, tmp_dir), **(environment or {})}, cwd=task_root, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
         try:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from stacks.custom_runtime.stack import HANDLER_ERRORS_METRIC
+from stacks.settings.common import APP_NAME
+from support.emf import emf_points
+from tests.conftest import KitAssembly
 from tests.custom_runtime.layout import BOOTSTRAP, FIXTURES, LOOPLESS_BOOTSTRAP, SOURCE_DIR
 from tests.custom_runtime.runtime_api import QueuedInvocation, run_runtime
 
@@ -159,3 +163,36 @@ def test_the_seed_bootstrap_serves_one_event_and_exits(runtime_tmp: Path) -> Non
     # It exits 0 after one event and never asks for the second: Lambda must start a new process.
     assert (run.returncode, run.next_calls) == (0, 1)
     assert [json.loads(r.body) for r in run.results] == [{"n": 0}]
+
+
+def _namespace(kit: KitAssembly) -> str:
+    [function] = [
+        r for r in kit.templates["custom-runtime"]["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
+    ]
+    return str(function["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"])
+
+
+def test_each_handler_error_is_one_metric_line_in_the_stack_s_namespace(runtime_tmp: Path, kit: KitAssembly) -> None:
+    namespace = _namespace(kit)
+    invocations = [QueuedInvocation(event=b"first failure"), QueuedInvocation(event=b"")]
+    run = run_runtime(
+        BOOTSTRAP, invocations, task_root=FIXTURES, handler="fail.handler", tmp_dir=runtime_tmp,
+        environment={"POWERTOOLS_METRICS_NAMESPACE": namespace},
+    )  # fmt: skip
+
+    assert [r.kind for r in run.results] == ["error", "error"]
+    points = emf_points(run.stderr)
+    assert [(p.namespace, p.name, p.value, p.unit) for p in points] == [
+        (namespace, HANDLER_ERRORS_METRIC, 1, "Count")
+    ] * 2
+    # Bounded: one constant service, never the request id.
+    assert {tuple(p.dimensions.items()) for p in points} == {(("service", f"{APP_NAME}-custom-runtime"),)}
+    assert namespace.startswith(f"{APP_NAME}-")
+    _log_lines(run.stderr)  # still one JSON object with a level per line
+
+
+def test_without_a_namespace_the_runtime_writes_no_metric_line(runtime_tmp: Path) -> None:
+    run = run_runtime(
+        BOOTSTRAP, [QueuedInvocation(event=b"boom")], task_root=FIXTURES, handler="fail.handler", tmp_dir=runtime_tmp
+    )
+    assert [r.kind for r in run.results] == ["error"] and emf_points(run.stderr) == []

@@ -151,6 +151,9 @@ def test_deploy_run_update_destroy(state_root: Path) -> None:
         seen = by_workflow[name].not_emulated
         assert len(seen) == len(gaps) and all(g in s for g, s in zip(gaps, seen, strict=True)), (name, seen)
         assert by_workflow[name].passed, name
+    for key in KEYS:
+        # Every stack's dashboard is deployed and names the stack's functions.
+        assert "dashboard deployed, showing every function of the stack" in by_workflow[key].passed, key
 
     # Update: one setting changed, seen applied on every log group of every stack.
     deployment = Deployment(env)
@@ -215,6 +218,13 @@ def test_each_ministack_patch_covers_a_gap_that_is_still_there(tmp_path: Path) -
             "TargetArn": "arn:aws:sqs:us-east-1:000000000000:dead-letters"
         }
     assert patched["function"]["deadLettersRemoved"] == {"deadLetters": None}
+    # Stock: no AWS::Logs::QueryDefinition at all; patched: created with its id, checked, deleted.
+    assert stock["query"] == {"refused": "unrecognized resource type"}
+    query = patched["query"]
+    assert query["stored"] == {"name": "app-dev-x/errors", "queryString": "fields @message | limit 1",
+                               "logGroupNames": ["/app/dev/x"]}  # fmt: skip
+    assert set(query["attributes"]) == {"QueryDefinitionId"} and query["deleted"] is True
+    assert "QueryString must be 1 to 10000 characters" in query["empty"]
 
 
 def test_localstack_and_unknown_emulators_say_what_they_need(monkeypatch: pytest.MonkeyPatch) -> None:

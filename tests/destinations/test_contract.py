@@ -16,6 +16,7 @@ from stacks.destinations.contract import contract as stack_contract
 from stacks.destinations.settings import read_destinations
 from stacks.settings import CommonSettings, SettingsError
 from stacks.settings.reader import SettingsReader
+from stacks.shared.kit_function import METRICS_NAMESPACE
 from tests.conftest import REPO_ROOT, KitAssembly
 
 CONTRACT_FILE = REPO_ROOT / "lambdas" / "destinations" / "lwk_destinations" / "contract.py"
@@ -59,15 +60,19 @@ def test_the_template_names_the_contracts_handlers_and_environment(kit: KitAssem
         module, _, attribute = handler.rpartition(".")
         assert callable(getattr(importlib.import_module(module), attribute))
     for name in ("Worker", "SuccessHandler"):
-        assert set(functions[name]["Environment"]["Variables"]) == {contract.LOG_PAYLOADS_ENV}
+        assert set(functions[name]["Environment"]["Variables"]) == {contract.LOG_PAYLOADS_ENV, METRICS_NAMESPACE}
     environment = functions["FailureHandler"]["Environment"]["Variables"]
     assert set(environment) == {
+        METRICS_NAMESPACE,
         contract.LOG_PAYLOADS_ENV,
         contract.KEPT_FAILURES_QUEUE_URL_ENV,
         contract.OFFLOAD_BUCKET_ENV,
     }
     # What the template sets is what the handler's config reads.
-    environment = {**{name: f"value of {name}" for name in environment}, contract.LOG_PAYLOADS_ENV: "false"}
+    environment = {
+        **{name: f"value of {name}" for name in environment if name != METRICS_NAMESPACE},
+        contract.LOG_PAYLOADS_ENV: "false",
+    }
     target = load_config(environment).keep_target()
     assert load_config(environment).log_payloads is False
     assert (target.queue_url, target.offload_bucket) == (

@@ -21,7 +21,8 @@ SECRET = "s3cr3t-card-4111-1111-1111-1111"
 
 
 def _log_lines(output: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    # Log lines only: the failure handler's metric lines (embedded metric format) carry `_aws` instead.
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"_aws":' not in line]
 
 
 def _failure_record(deployed: DeployedStack, payload: Any, error_message: str) -> dict[str, Any]:

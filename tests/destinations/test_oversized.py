@@ -17,7 +17,9 @@ from lwk_destinations.kept import CUT_MARKER, PAYLOAD_CUT_NOTE, SUMMARY_ERROR_TY
 from lwk_destinations.records import parse_failure_body
 from lwk_destinations.replay import main
 
+from stacks.settings.common import APP_NAME
 from support.aws_limits import LAMBDA_ASYNC_MAX_PAYLOAD_BYTES, RequestTooLargeException
+from support.emf import emf_points
 from tests.conftest import cdk_json_context
 from tests.destinations.conftest import DeployedStack, batch_errors
 from tests.destinations.lambda_async import LambdaAsync
@@ -232,3 +234,21 @@ def test_a_client_payload_over_1_mb_is_refused_as_lambda_does(deployed: Deployed
     too_big = {"Success": True, "blob": "x" * (fill + 1)}
     with pytest.raises(RequestTooLargeException):
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, too_big)
+
+
+def test_the_failure_handler_counts_what_it_kept_and_offloaded(
+    deployed: DeployedStack, async_invoke_through_dispatcher: LambdaAsync, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": False, "orderId": "o-small"})
+    deployed.lambda_async.invoke_async(deployed.worker_alias_arn, {"Success": False, "blob": "x" * 600_000})
+    deployed.lambda_async.run_pending()
+
+    points = emf_points(capsys.readouterr().out)
+    totals: dict[str, float] = {}
+    for point in points:
+        # Bounded: the service only, never a request id or function ARN.
+        assert point.dimensions == {"service": contract.SERVICE_NAME}
+        assert point.namespace.startswith(f"{APP_NAME}-") and point.unit == "Count"
+        totals[point.name] = totals.get(point.name, 0) + point.value
+    assert totals == {contract.FAILURES_KEPT: 2, contract.FAILURES_OFFLOADED: 1}

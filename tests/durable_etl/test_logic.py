@@ -145,6 +145,8 @@ def test_the_configuration_names_a_missing_or_wrong_variable(etl_env: dict[str, 
     assert load_config(etl_env).off_peak_time_zone == "Europe/Berlin"
     with pytest.raises(ConfigurationError, match="environment variable TARGET_TABLE is not set"):
         load_config({**etl_env, "TARGET_TABLE": ""})
+    with pytest.raises(ConfigurationError, match="POWERTOOLS_METRICS_NAMESPACE"):
+        load_config({k: v for k, v in etl_env.items() if k != "POWERTOOLS_METRICS_NAMESPACE"})
     with pytest.raises(ConfigurationError, match="MAP_CONCURRENCY='0' is not a whole number from 1 to 50"):
         load_config({**etl_env, "MAP_CONCURRENCY": "0"})
     with pytest.raises(ConfigurationError, match="OFF_PEAK_TIME_ZONE='Mars/Base' is not an IANA time zone"):

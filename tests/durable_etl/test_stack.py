@@ -318,6 +318,8 @@ def test_staged_work_expires_and_the_dead_letter_queue_is_encrypted_and_tls_only
 def test_failed_executions_and_dead_letters_raise_alarms_on_the_alarm_topic(etl: dict[str, Any]) -> None:
     topic_id, _ = _one(etl, "AWS::SNS::Topic")
     alarms = [r["Properties"] for r in etl["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    # The business alarm on rejects (its own test below) is not about lost input.
+    alarms = [a for a in alarms if a.get("MetricName") != contract.REJECTED_PERCENT]
     # Every place a run's input can end unprocessed: failed executions, the dead-letter queue, an
     # asynchronous start Lambda dropped or could not dead-letter, a scheduled start Scheduler dropped
     # or could not dead-letter (its own schedule group, so no other schedule counts).
@@ -332,6 +334,29 @@ def test_failed_executions_and_dead_letters_raise_alarms_on_the_alarm_topic(etl:
     group = _one(etl, "AWS::Scheduler::ScheduleGroup")[1]["Properties"]["Name"]
     assert _one(etl, "AWS::Scheduler::Schedule")[1]["Properties"]["GroupName"] == group
     assert f'{{"Name": "ScheduleGroup", "Value": "{group}"}}' in metrics
+
+
+def test_a_run_rejecting_more_than_the_setting_s_share_alarms_on_what_the_run_emits(etl: dict[str, Any]) -> None:
+    topic_id, _ = _one(etl, "AWS::SNS::Topic")
+    [alarm] = [r["Properties"] for r in etl["Resources"].values()
+               if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == contract.REJECTED_PERCENT]  # fmt: skip
+    # The namespace and dimensions the run's EMF line carries (tests/durable_etl/test_metrics.py).
+    namespace = _function(etl)[1]["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Namespace"] == namespace
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
+    share = cdk_json_context()["kit"]["durableEtl"]["rejectAlarmShare"]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Maximum",
+        pytest.approx(100 * share),
+        "GreaterThanThreshold",
+    )
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}] and alarm["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("share", ["-0.1", "1.5", "1e400", "nan", "five"])
+def test_a_reject_share_outside_0_to_1_stops_the_synth(share: str) -> None:
+    with pytest.raises(SettingsError, match="rejectAlarmShare"):
+        settings_from_context({**cdk_json_context(), "kit.durableEtl.rejectAlarmShare": share})
 
 
 def test_only_the_etl_roles_may_write_under_the_work_prefix(etl: dict[str, Any]) -> None:

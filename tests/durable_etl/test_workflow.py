@@ -92,7 +92,7 @@ def test_two_thousand_mixed_records_load_completely_with_each_step_once(aws: Aws
         f"{phase}-000000-{what}" for phase in ("extract", "gather", "transform", "load") for what in ("done", "record")
     }
     expected = {"plan", "extract-part-1", "gather", "plan-units", "off-peak-delay", "transform-unit", "load-unit",
-                "load-plan", "verify", *units}  # fmt: skip
+                "load-plan", "verify", "metrics", *units}  # fmt: skip
     expected |= {f"transform-batch-00000-{b:06d}" for b in range(20)} | {f"load-batch-00000-{b:06d}" for b in range(20)}
     assert set(names) == expected
     started = Counter(event.name for event in execution.events if event.event_type == "StepStarted")

@@ -14,11 +14,12 @@ import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lwk_log_export import aws, errors, handlers, inputs
+from lwk_log_export import aws, contract, errors, handlers, inputs
 from lwk_log_export.months import Month
 from moto.logs import models as logs_models
 
 from stacks.settings.common import APP_NAME
+from support.emf import MetricPoint, emf_points
 from support.log_export_run import (
     ACCOUNT,
     BUCKET,
@@ -30,6 +31,7 @@ from support.log_export_run import (
     lambda_context,
 )
 
+NAMESPACE = f"{APP_NAME}-test"
 GROUP = "/app/orders"
 OTHER_GROUP = "/app/payments"
 CONTEXT = lambda_context()
@@ -42,6 +44,7 @@ def env(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXPORT_BUCKET", BUCKET)
     monkeypatch.setenv("LOG_GROUPS", f'["{GROUP}", "{OTHER_GROUP}"]')
     monkeypatch.setenv("MONTHS_BACK", "3")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE)
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     logs = boto3.client("logs")
     for group in (GROUP, OTHER_GROUP):
@@ -408,3 +411,58 @@ def test_the_slot_cursor_is_a_whole_slot_index_or_a_typed_refusal(value: Any) ->
     else:
         with pytest.raises(errors.InvalidRequest, match=r"^after: .* is not a slot index from -1 to 479$"):
             inputs.slot_cursor({"after": value})
+
+
+# --- business metrics (EMF lines on stdout) ---------------------------------------------------------
+
+
+def _metrics(capsys: pytest.CaptureFixture[str]) -> list[MetricPoint]:
+    points = emf_points(capsys.readouterr().out)
+    for point in points:
+        # Bounded: the service and a configured log group, never a task id or a month.
+        assert point.namespace == NAMESPACE
+        assert set(point.dimensions) == {"service", contract.LOG_GROUP_DIMENSION}
+        assert point.dimensions["service"] == contract.SERVICE_NAME
+        assert point.dimensions[contract.LOG_GROUP_DIMENSION] in (GROUP, OTHER_GROUP)
+    return points
+
+
+def test_each_handler_counts_its_outcome_per_log_group(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    handlers.logs_export({"logGroup": GROUP, "month": "2026-02"}, CONTEXT)
+    assert [(p.name, p.dimensions["logGroup"], p.value) for p in _metrics(capsys)] == [
+        (contract.EXPORTS_STARTED, GROUP, 1)
+    ]
+    start_task(OTHER_GROUP, MONTHS[0], "COMPLETED")
+    handlers.bucket_check(RUN_START, CONTEXT)
+    # moto completes the first task at once: both are recorded now, each counted once.
+    assert sorted((p.name, p.dimensions["logGroup"], p.value) for p in _metrics(capsys)) == [
+        (contract.EXPORTS_DONE, GROUP, 1),
+        (contract.EXPORTS_DONE, OTHER_GROUP, 1),
+    ]
+    with pytest.raises(errors.ExportTaskFailed):
+        handlers.export_status({"taskId": start_task(GROUP, MONTHS[1], "FAILED")}, CONTEXT)
+    assert [(p.name, p.dimensions["logGroup"], p.value) for p in _metrics(capsys)] == [
+        (contract.EXPORTS_FAILED, GROUP, 1)
+    ]
+    handlers.export_status({"taskId": start_task(GROUP, MONTHS[2], "RUNNING")}, CONTEXT)
+    assert _metrics(capsys) == []
+
+
+def test_the_end_of_a_run_reports_the_months_it_leaves_behind_per_group(
+    env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for month in MONTHS:
+        start_task(OTHER_GROUP, month, "COMPLETED")
+    capsys.readouterr()
+    # The run tried every slot (the cursor is past the last): GROUP's three months stay behind.
+    result = handlers.bucket_check({**RUN_START, "after": 5}, CONTEXT)
+    assert result["action"] == "fin"
+    behind = {p.dimensions["logGroup"]: p.value for p in _metrics(capsys) if p.name == contract.MONTHS_BEHIND}
+    assert behind == {GROUP: 3, OTHER_GROUP: 0}
+
+
+def test_a_check_in_the_middle_of_a_run_reports_no_months_behind(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert handlers.bucket_check(RUN_START, CONTEXT)["action"] == "export"
+    assert [p for p in _metrics(capsys) if p.name == contract.MONTHS_BEHIND] == []

@@ -25,7 +25,7 @@ from support.log_export_run import (
     synth_log_export,
     the_state_machine,
 )
-from tests.conftest import cdk_json_context
+from tests.conftest import KitAssembly, cdk_json_context
 
 EXPORTED_GROUP = exported_group()
 
@@ -308,9 +308,11 @@ def test_schedule_follows_its_settings(two_group_template: dict[str, Any]) -> No
 def test_every_place_an_export_can_go_to_die_raises_an_alarm_on_the_alarm_topic(template: dict[str, Any]) -> None:
     # A failed run, a run stopped at its time bound, each (log group, month) that could not be exported
     # (the run goes on), a notice SNS could not deliver, and a scheduled start that did not happen.
+    # The backlog alarm (a Metrics Insights query, no MetricName) has its own test.
     alarms = {
         a["Properties"]["MetricName"]: a["Properties"]
         for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if "MetricName" in a["Properties"]
     }
     assert set(alarms) == {
         "ExecutionsFailed",
@@ -418,3 +420,26 @@ def test_definition_matches_snapshot(template: dict[str, Any], json_snapshot: Sn
     # The state machine as reviewers read it; the whole stack is snapshotted by tests/test_snapshots.py.
     machine = the_state_machine(template)
     assert {"definition": definition(template), "substitutions": machine["DefinitionSubstitutions"]} == json_snapshot
+
+
+def test_the_months_behind_alarm_reads_what_the_last_bucket_check_writes(kit: KitAssembly) -> None:
+    from lwk_log_export import contract
+
+    from stacks.log_export.months_behind_alarm import MONTHS_BEHIND_THRESHOLD
+
+    resources = kit.templates["log-export"]["Resources"]
+    [alarm] = [r["Properties"] for r in resources.values()
+               if r["Type"] == "AWS::CloudWatch::Alarm" and contract.MONTHS_BEHIND in json.dumps(r)]  # fmt: skip
+    namespaces = {
+        r["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    [namespace] = namespaces
+    [query] = [m["Expression"] for m in alarm["Metrics"]]
+    # The same namespace, metric and dimension names as the handler's EMF line (test_handlers.py).
+    assert f'MAX({contract.MONTHS_BEHIND}) FROM SCHEMA("{namespace}", {contract.LOG_GROUP_DIMENSION}, service)' in query
+    assert f"WHERE service = '{contract.SERVICE_NAME}'" in query
+    assert alarm["Threshold"] == MONTHS_BEHIND_THRESHOLD
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["AlarmActions"]

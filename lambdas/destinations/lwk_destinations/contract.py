@@ -11,6 +11,13 @@ from typing import Final
 # Powertools `Logger(service=...)` of every function of the workload; the function name tells them apart.
 SERVICE_NAME: Final = "lwk-destinations"
 
+# --- Business metrics (Powertools Metrics, embedded metric format; dimension `service` only) -----
+# The failure handler counts every failure it keeps, and those of them it offloaded to the bucket;
+# the namespace comes from POWERTOOLS_METRICS_NAMESPACE. (Replays run on an operator's machine, where
+# a metric line reaches no log group: `replay` prints its counts instead.)
+FAILURES_KEPT: Final = "FailuresKept"
+FAILURES_OFFLOADED: Final = "FailuresOffloaded"
+
 # --- Environment variables the stack sets and `config.load_config` reads -------------------------
 KEPT_FAILURES_QUEUE_URL_ENV: Final = "FAILED_REQUESTS_QUEUE_URL"
 OFFLOAD_BUCKET_ENV: Final = "FAILED_REQUESTS_BUCKET"

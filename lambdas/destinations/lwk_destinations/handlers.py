@@ -23,7 +23,8 @@ import json
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -31,12 +32,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws
 from .config import load_config
-from .contract import KEPT_MESSAGE_MAX_BYTES, SERVICE_NAME
+from .contract import FAILURES_KEPT, FAILURES_OFFLOADED, KEPT_MESSAGE_MAX_BYTES, SERVICE_NAME
 from .job import run_job
 from .kept import SUMMARY_ERROR_TYPE_CHARS, KeptFailure
 from .records import SuccessRecord, parse_failure_body, parse_record
 
 logger = Logger(service=SERVICE_NAME)
+
+
+def _metrics() -> Metrics:
+    # Made per call: the namespace is read from the environment then, not when the module was imported.
+    # Powertools keeps one set of metrics for all instances, flushed once per batch by `failure`.
+    return Metrics(service=SERVICE_NAME)
 
 
 def _json_bytes(value: Any) -> int:
@@ -89,9 +96,15 @@ def success(event: Any, context: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def failure(event: Any, context: LambdaContext) -> PartialItemFailureResponse:
     """A batch of failure records from the failure-records queue; answers which ones to receive again."""
-    return process_partial_response(
-        event=event, record_handler=keep, processor=BatchProcessor(event_type=EventType.SQS), context=context
-    )
+    try:
+        return process_partial_response(
+            event=event, record_handler=keep, processor=BatchProcessor(event_type=EventType.SQS), context=context
+        )
+    finally:
+        # One metric line per batch, with what was kept; none when nothing was (a batch that failed whole).
+        metrics = _metrics()
+        if metrics.metric_set:
+            metrics.flush_metrics()
 
 
 def keep(record: SQSRecord) -> dict[str, Any]:
@@ -124,6 +137,10 @@ def keep(record: SQSRecord) -> dict[str, Any]:
     if config.log_payloads:
         extra["kept"] = kept.model_dump(mode="json", by_alias=True)
     logger.warning("asynchronous invocation failed; request kept for replay", extra=extra)
+    metrics = _metrics()
+    metrics.add_metric(name=FAILURES_KEPT, unit=MetricUnit.Count, value=1)
+    if sent.offloaded is not None:
+        metrics.add_metric(name=FAILURES_OFFLOADED, unit=MetricUnit.Count, value=1)
     return {
         "messageId": message_id,
         "requestId": kept.request_id,

@@ -27,6 +27,9 @@ class EtlConfig:
     write_units_per_second: int
     # The worker's alias ARN; only the coordinator has it (a worker never starts executions itself).
     shard_function: str | None
+    # Where the run's business metrics go (lwk_durable_etl.metrics); a run without it fails before
+    # any operation, not after it loaded everything.
+    metrics_namespace: str = ""
 
 
 def _text(env: Mapping[str, str], name: str) -> str:
@@ -67,4 +70,5 @@ def load_config(env: Mapping[str, str]) -> EtlConfig:
         fan_out_width=_whole(env, contract.FAN_OUT_WIDTH),
         write_units_per_second=_whole(env, contract.WRITE_UNITS_PER_SECOND),
         shard_function=env.get(contract.SHARD_FUNCTION, "").strip() or None,
+        metrics_namespace=_text(env, contract.METRICS_NAMESPACE),
     )

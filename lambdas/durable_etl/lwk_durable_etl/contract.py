@@ -13,6 +13,18 @@ SERVICE_NAME = "lwk-durable-etl"
 # The handler string Lambda calls (module path inside the asset root lambdas/durable_etl/).
 HANDLER = "lwk_durable_etl.handlers.handler"
 
+# Business metrics (Powertools Metrics, embedded metric format, namespace POWERTOOLS_METRICS_NAMESPACE),
+# written once per run by its `metrics` step. Dimensions: `service` always; `reason` (one of
+# REJECT_REASONS, never the free-text reason of a record) on RECORDS_REJECTED's per-reason line.
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # checked at the start of a run, not at its end
+RECORDS_READ = "RecordsRead"
+RECORDS_LOADED = "RecordsLoaded"
+RECORDS_REJECTED = "RecordsRejected"
+REJECTED_PERCENT = "RejectedPercent"
+REASON_DIMENSION = "reason"
+# A duplicate id, or anything else a record can break (schema, JSON, DynamoDB limits).
+REJECT_REASONS = ("duplicate", "invalid")
+
 # A run keeps its staged batches and rejects under this prefix of the source bucket; dataset ids
 # cannot start with '_', so nothing collides with a dataset.
 WORK_PREFIX = "_etl/"

@@ -47,6 +47,7 @@ from .config import EtlConfig
 from .errors import ConfigurationError, EtlError, EtlInputError, error_class, reraise_as_etl_error
 from .event import EtlRequest, UnitRequest, parse_event, parse_unit_event
 from .layout import RunLayout, run_id_for
+from .metrics import emit_run_metrics
 from .sharding import Unit, split_range
 from .staging import get_json, put_json
 from .steps import (
@@ -351,6 +352,9 @@ def run_etl(event: Any, context: DurableContext, config: EtlConfig) -> dict[str,
         # A child context, map or child execution reports a failed step as its own error type: restore ours.
         reraise_as_etl_error(error)
     context.logger.info("Loaded %d records of dataset %s; %d rejected", loaded, request.dataset_id, rejected)
+    # In a step: the handler runs again from the top after every wait, a step's body only once.
+    counts = {"read": units["records"], "loaded": loaded, "rejected": rejected, "duplicates": units["duplicates"]}
+    _step(context, "metrics", lambda _step_context: emit_run_metrics(namespace=config.metrics_namespace, **counts))
     return {
         "datasetId": request.dataset_id,
         "recordsExtracted": units["records"],

@@ -14,6 +14,17 @@ from __future__ import annotations
 # Powertools' service name: every log line of the three functions carries it.
 SERVICE_NAME = "lwk-log-export"
 
+# Business metrics (Powertools Metrics, embedded metric format, namespace POWERTOOLS_METRICS_NAMESPACE),
+# each with the dimensions `service` and LOG_GROUP_DIMENSION: a configured log group name, so at most
+# MAX_LOG_GROUPS values. EXPORTS_STARTED when a task is created, EXPORTS_DONE when a completed one is
+# recorded, EXPORTS_FAILED when one ended FAILED or CANCELLED; MONTHS_BEHIND, at the end of every run,
+# the months of each group the run leaves unexported.
+EXPORTS_STARTED = "ExportsStarted"
+EXPORTS_DONE = "ExportsDone"
+EXPORTS_FAILED = "ExportsFailed"
+MONTHS_BEHIND = "MonthsBehind"
+LOG_GROUP_DIMENSION = "logGroup"
+
 # The Lambda handler strings: the package is the asset root's only package.
 PACKAGE = "lwk_log_export"
 BUCKET_CHECK_HANDLER = f"{PACKAGE}.handlers.bucket_check"

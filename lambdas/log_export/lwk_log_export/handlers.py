@@ -15,11 +15,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from . import aws
+from . import aws, contract
 from .config import load_config
 from .contract import SERVICE_NAME
 from .errors import ExportTaskCancelled, ExportTaskFailed
 from .inputs import ExportRequest, run_months, slot_cursor, task_id
+from .metrics import count
 from .planning import CANCELLED, FAILED, Slot, plan_exports
 
 logger = Logger(service=SERVICE_NAME)
@@ -48,6 +49,7 @@ def bucket_check(event: Any, context: Any) -> dict[str, Any]:
     for slot, task in plan.to_record:
         key = aws.write_completion_record(s3, config.bucket, slot, task)
         logger.info("recorded completed export", extra={"taskId": task.task_id, "key": key})
+        count(contract.EXPORTS_DONE, slot.log_group)
     # Slots at or before `after` were tried in this run already (a failed one is retried by the next run).
     ahead = [(index, slot) for index, slot in plan.pending if index > after]
     summary = {
@@ -58,6 +60,9 @@ def bucket_check(event: Any, context: Any) -> dict[str, Any]:
     }
     logger.info("bucket check", extra={**summary, "after": after, "months": [str(m) for m in months]})
     if not ahead:
+        # The run's end: what it leaves behind per group, zeros included, so the alarm always has data.
+        for group in config.log_groups:
+            count(contract.MONTHS_BEHIND, group, sum(slot.log_group == group for _, slot in plan.pending))
         return {"action": "fin", **summary}
     index, following = ahead[0]
     return {
@@ -76,6 +81,7 @@ def logs_export(event: Any, context: Any) -> dict[str, Any]:
     request = ExportRequest.parse(event, configured_groups=config.log_groups, now=datetime.now(UTC))
     task_id, from_ms, to_ms = aws.start_export(aws.logs_client(retries=False), config.bucket, request)
     prefix = Slot(request.log_group, request.month).prefix
+    count(contract.EXPORTS_STARTED, request.log_group)
     logger.info(
         "export task created", extra={"taskId": task_id, "logGroup": request.log_group, "month": str(request.month)}
     )
@@ -95,6 +101,9 @@ def export_status(event: Any, context: Any) -> dict[str, str]:
     task = aws.describe_export_task(aws.logs_client(), task_id(event))
     where = f"export task {task.task_id} of {task.log_group} to s3://{task.destination}/{task.destination_prefix}/"
     logger.info("export task status", extra={"taskId": task.task_id, "status": task.status})
+    if task.status in (FAILED, CANCELLED):
+        # Bounded: the state machine only asks about tasks LogsExport started for a configured group.
+        count(contract.EXPORTS_FAILED, task.log_group)
     if task.status == FAILED:
         raise ExportTaskFailed(f"{where} ended FAILED: {task.status_message}")
     if task.status == CANCELLED:

@@ -15,13 +15,19 @@ from stacks.settings.common import CommonSettings
 from stacks.shared.alarm_topic import AlarmTopic
 from stacks.shared.encrypted_queue import EncryptedQueue
 from stacks.shared.private_bucket import PrivateBucket
+from stacks.shared.workload_dashboard import BusinessMetrics
 
-from .settings import __Pascal__Settings
+from .settings import __Pascal__Settings, contract
 from .worker import VISIBILITY_PER_TIMEOUT, __Pascal__Worker
 
 
 class __Pascal__Stack(cdk.Stack):
     """Alarm topic, intake queue with its dead-letter queue, results bucket, the worker; wiring only."""
+
+    # The handler's own numbers on the dashboard (stacks/shared/workload_dashboard.py).
+    business_metrics = (
+        BusinessMetrics("Items stored, messages refused", (contract.ITEMS_STORED, contract.MESSAGES_REFUSED)),
+    )
 
     def __init__(
         self,

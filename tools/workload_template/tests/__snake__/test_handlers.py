@@ -16,6 +16,7 @@ import pytest
 
 from stacks.kit_settings import settings_from_context
 from support.cfn import Deployment, deploy
+from support.emf import emf_points
 from support.lambda_runtime import new_execution_environment
 from support.sqs_poller import SqsPoller
 from support.stand_ins import mocked_aws
@@ -80,3 +81,21 @@ def test_a_misconfigured_function_fails_the_whole_batch_and_changes_nothing(depl
     result = poller.poll(max_batches=1)
     assert result.retried == 1 and "RESULTS_PREFIX is not set" in str(result.handler_errors[0])
     assert _objects(deployment) == {}
+
+
+def test_each_batch_counts_what_it_stored_and_refused(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lwk___snake__ import contract
+
+    _send(deployment, '{"id": "m-1"}', '{"id": "m-2"}', "not json")
+    SqsPoller(deployment, "__key__").poll()
+    totals: dict[str, float] = {}
+    for point in emf_points(capsys.readouterr().out):
+        # Bounded: the service only, never a message or item id.
+        assert point.dimensions == {"service": contract.SERVICE_NAME}
+        assert point.namespace == next(iter(deployment.functions.values())).environment["POWERTOOLS_METRICS_NAMESPACE"]
+        totals[point.name] = totals.get(point.name, 0) + point.value
+    settings = settings_from_context(cdk_json_context()).of("__key__")
+    # The bad message is refused once per receive until it moves to the dead-letter queue.
+    assert totals == {contract.ITEMS_STORED: 2, contract.MESSAGES_REFUSED: settings.max_receive_count}

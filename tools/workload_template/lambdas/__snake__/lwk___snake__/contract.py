@@ -7,6 +7,11 @@ function's environment and `config.load_config` agree on every name and range.
 from __future__ import annotations
 
 SERVICE_NAME = "lwk-__key__"
+# Business metrics (Powertools Metrics, embedded metric format, dimension `service` only; the
+# namespace comes from POWERTOOLS_METRICS_NAMESPACE, which the stack sets): per batch, the items
+# stored and the messages refused.
+ITEMS_STORED = "ItemsStored"
+MESSAGES_REFUSED = "MessagesRefused"
 # The handler string Lambda calls (module path inside the asset root lambdas/__snake__/).
 HANDLER = "lwk___snake__.handlers.handler"
 

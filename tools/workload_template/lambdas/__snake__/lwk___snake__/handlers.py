@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -42,5 +43,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(event=event, record_handler=store, processor=processor, context=context)
     failures = len(response.get("batchItemFailures", []))
-    logger.info("batch done", extra={"records": len(event.get("Records", [])), "failed": failures})
+    records = len(event.get("Records", []))
+    logger.info("batch done", extra={"records": records, "failed": failures})
+    # Made here, not at import: the namespace is read from the environment of this invocation.
+    metrics = Metrics(service=contract.SERVICE_NAME)
+    metrics.add_metric(name=contract.ITEMS_STORED, unit=MetricUnit.Count, value=records - failures)
+    metrics.add_metric(name=contract.MESSAGES_REFUSED, unit=MetricUnit.Count, value=failures)
+    metrics.flush_metrics()
     return dict(response)
