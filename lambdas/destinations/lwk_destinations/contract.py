@@ -19,8 +19,8 @@ FAILURES_KEPT: Final = "FailuresKept"
 FAILURES_OFFLOADED: Final = "FailuresOffloaded"
 
 # --- Environment variables the stack sets and `config.load_config` reads -------------------------
-KEPT_FAILURES_QUEUE_URL_ENV: Final = "FAILED_REQUESTS_QUEUE_URL"
-OFFLOAD_BUCKET_ENV: Final = "FAILED_REQUESTS_BUCKET"
+KEPT_FAILURES_QUEUE_URL_ENV: Final = "KEPT_FAILURES_QUEUE_URL"
+OFFLOAD_BUCKET_ENV: Final = "OFFLOAD_BUCKET"
 # "true" (kit.destinations.logPayloads) adds request/response payloads and error messages to the
 # logs, for debugging only; "false" (the default) logs ids, outcomes, sizes and error types.
 LOG_PAYLOADS_ENV: Final = "LOG_PAYLOADS"
