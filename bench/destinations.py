@@ -110,7 +110,7 @@ def parse_throughput(records: int) -> None:
 
 def replay_throughput(messages: int) -> None:
     import boto3
-    from lwk_destinations.replay import replay
+    from lwk_destinations.ops.replay import replay
     from moto import mock_aws
     from moto.awslambda.models import LambdaBackend
 

@@ -74,6 +74,20 @@ def test_assets_carry_no_tests_caches_or_requirements(kit: KitAssembly) -> None:
             assert unwanted == [], f"{workload}: {unwanted[:5]}"
 
 
+def test_operator_commands_stay_out_of_every_asset(kit: KitAssembly) -> None:
+    # Commands run from a laptop (`ops/`, a script beside the package) carry code Lambda never needs:
+    # the destinations replay command, for one.
+    for entry in WORKLOADS:
+        source = LAMBDAS_DIR / entry.python_name
+        commands = [
+            p.relative_to(source) for p in source.rglob("*.py")
+            if p.parent == source or "ops" in p.relative_to(source).parts
+        ]  # fmt: skip
+        for asset in _function_assets(kit, entry.key).values():
+            shipped = [c.as_posix() for c in commands if (asset / c).exists()]
+            assert shipped == [], f"{entry.key}: {shipped}"
+
+
 def test_compiled_dependencies_are_built_for_lambda_arm64(kit: KitAssembly) -> None:
     for workload in kit.templates:
         for asset in _function_assets(kit, workload).values():

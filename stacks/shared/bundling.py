@@ -44,7 +44,9 @@ _LAMBDA_ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_
 _HOST_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 DEFAULT_ARCH = "arm64"
 
-_EXCLUDED_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
+# `ops/`: a workload's operator commands (the destinations replay command), run from a laptop with
+# the package's modules, never in Lambda.
+_EXCLUDED_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache", "ops"}
 _EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 
@@ -90,6 +92,8 @@ def _included(relative: Path) -> bool:
         not _EXCLUDED_DIRS.intersection(relative.parts[:-1])
         and relative.suffix not in _EXCLUDED_SUFFIXES
         and not relative.name.startswith("test_")
+        # A script beside the package (`python -m lambdas.<workload>.<script>`) is a command, not a handler.
+        and not (len(relative.parts) == 1 and relative.suffix == ".py")
     )
 
 

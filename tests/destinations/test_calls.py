@@ -120,7 +120,7 @@ def _twins(edges: list[Edge], kit: Kit) -> list[tuple[str, Edge]]:
 def _record_replay(deployed: Any, lambda_async: Any) -> list[AwsCall]:
     """Keep two failures (one offloaded), then run the replay command's real entry: a listing, then a
     replay; return the AWS calls it made."""
-    from lwk_destinations.replay import main as replay_main  # importable once the workload's conftest ran
+    from lwk_destinations.ops.replay import main as replay_main  # importable once the workload's conftest ran
 
     for payload in ({"Success": False, "orderId": "o-1"}, {"Success": False, "blob": "x" * 300_000}):
         deployed.lambda_async.invoke_async(deployed.worker_alias_arn, payload)

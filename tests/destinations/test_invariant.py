@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from lwk_destinations.kept import KeptFailure
-from lwk_destinations.replay import replay
+from lwk_destinations.ops.replay import replay
 
 from support.aws_limits import SQS_BODY_REFUSED
 from tests.destinations.conftest import DeployedStack

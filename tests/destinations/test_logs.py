@@ -12,7 +12,7 @@ import pytest
 from lwk_destinations import contract
 from lwk_destinations.config import load_config
 from lwk_destinations.errors import ConfigError
-from lwk_destinations.replay import main
+from lwk_destinations.ops.replay import main
 
 from tests.destinations.conftest import DeployedStack
 from tests.destinations.lambda_async import FakeLambdaContext, LambdaAsync

@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from lwk_destinations import contract
 from lwk_destinations.kept import CUT_MARKER, PAYLOAD_CUT_NOTE, SUMMARY_ERROR_TYPE_CHARS, KeptFailure
+from lwk_destinations.ops.replay import main
 from lwk_destinations.records import parse_failure_body
-from lwk_destinations.replay import main
 
 from stacks.settings.common import APP_NAME
 from support.aws_limits import LAMBDA_ASYNC_MAX_PAYLOAD_BYTES, RequestTooLargeException

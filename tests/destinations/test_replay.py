@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from lwk_destinations.kept import KeptFailure
-from lwk_destinations.replay import main
+from lwk_destinations.ops.replay import main
 from moto.awslambda.exceptions import LambdaClientError
 
 from tests.conftest import REPO_ROOT, cdk_json_context

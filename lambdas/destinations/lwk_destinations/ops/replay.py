@@ -30,9 +30,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import read_offloaded
-from .errors import UnreadableKeptFailureError
-from .kept import KeptFailure
+from ..aws import read_offloaded
+from ..errors import UnreadableKeptFailureError
+from ..kept import KeptFailure
 
 SQS_BATCH = 10
 ACCEPTED = 202
