@@ -101,7 +101,7 @@ class DestinationsStack(cdk.Stack):
                 "Failure records the failure handler could not keep",
             ),
             "ReplayPolicyArn": (replay_policy.managed_policy_arn, "Managed policy for the replay command"),
-            "AlarmTopicArn": (alarms.topic.topic.topic_arn, "Where the workload's alarms publish"),
+            "AlarmTopicArn": (alarms.topic.topic_arn, "Where the workload's alarms publish"),
         }
         for output_id, (value, description) in outputs.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)

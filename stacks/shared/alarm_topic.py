@@ -83,6 +83,11 @@ class AlarmTopic(Construct):
             )
         )
 
+    @property
+    def topic_arn(self) -> str:
+        """The SNS topic's ARN (a token), for outputs and policies: `alarms.topic.topic_arn`."""
+        return self.topic.topic_arn
+
     def notify(self, alarm: cloudwatch.Alarm) -> None:
         action = cloudwatch_actions.SnsAction(self.topic)
         alarm.add_alarm_action(action)
