@@ -151,8 +151,9 @@ def test_the_last_workload_cannot_be_removed() -> None:
 
 
 def _synthesizes_exactly(copy: Path, outdir: Path, keys: list[str], app: str = APP_NAME) -> None:
-    environment = {**os.environ, "CDK_OUTDIR": str(outdir)}
-    environment.pop("CDK_CONTEXT_JSON", None)
+    # `app.py` as the CLI starts it: the copy's cdk.json context arrives in CDK_CONTEXT_JSON.
+    context = json.loads((copy / "cdk.json").read_text())["context"]
+    environment = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     result = _run([sys.executable, "app.py"], copy, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     stage = json.loads((copy / "cdk.json").read_text())["context"]["kit"]["stage"]
