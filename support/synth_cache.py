@@ -17,6 +17,7 @@ and linked from the assemblies that use it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -178,6 +179,26 @@ def synth_kit(outdir: Path, *, nag: bool, overrides: Mapping[str, Any] | None = 
     return _read_assembly(outdir)
 
 
+SESSION_LOCK_NAME = "sessions.lock"
+_SESSION_LOCKS: dict[Path, Any] = {}  # open lock files by cache folder, held until this process ends
+
+
+def _hold_session_lock() -> bool:
+    """Take the cache's lock alone if no other session holds it (then keep it shared): True if alone."""
+    path = CACHE / SESSION_LOCK_NAME
+    if (held := _SESSION_LOCKS.pop(path, None)) is not None:
+        held.close()  # this process's own earlier hold (a test prunes twice) must not block it
+    handle = path.open("a")
+    _SESSION_LOCKS[path] = handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        return False
+    # Alone: prune, then hold it shared like every other session (a later exclusive taker waits or skips).
+    return True
+
+
 def _writer_alive(partial: Path) -> bool:
     """Whether the process named in `<key>.<pid>.partial` is still running."""
     pid = partial.name.removesuffix(".partial").rsplit(".", 1)[-1]
@@ -195,13 +216,22 @@ def _writer_alive(partial: Path) -> bool:
 def prune(now: float | None = None) -> None:
     """Remove entries unused for `KEEP_UNUSED_SECONDS`, then the assets no entry links to.
 
-    Run once per test session, before any worker starts (nothing is being read then)."""
+    Run once per test session, before any worker starts. Other sessions may share the cache (a copy
+    of the repository links it, and its suite runs inside this one): each session holds a shared lock
+    on it for its whole life, and the prune runs only when it can take the lock alone, so nothing is
+    removed from under a session that is reading it."""
     if not CACHE.is_dir():
         return
+    if not _hold_session_lock():
+        return  # another session is using the cache: it prunes next time nobody is
     now = time.time() if now is None else now
     linked: set[str] = set()
     for entry in CACHE.iterdir():
-        if entry.suffix == ".lock" and now - entry.stat().st_mtime > KEEP_UNUSED_SECONDS:
+        if (
+            entry.suffix == ".lock"
+            and entry.name != SESSION_LOCK_NAME
+            and now - entry.stat().st_mtime > KEEP_UNUSED_SECONDS
+        ):
             entry.unlink(missing_ok=True)
         if entry == ASSETS or not entry.is_dir():
             continue
@@ -218,3 +248,4 @@ def prune(now: float | None = None) -> None:
         for asset in ASSETS.iterdir():
             if asset.name not in linked:
                 shutil.rmtree(asset, ignore_errors=True) if asset.is_dir() else asset.unlink(missing_ok=True)
+    fcntl.flock(_SESSION_LOCKS[CACHE / SESSION_LOCK_NAME], fcntl.LOCK_SH)

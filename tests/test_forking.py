@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from stacks.github_deploy import STACK_KEY as GITHUB_STACK_KEY
 from stacks.settings.common import APP_NAME
 from stacks.workloads import KEYS, WORKLOADS
 from support.repo_copy import copy_repository
@@ -157,8 +158,9 @@ def _synthesizes_exactly(copy: Path, outdir: Path, keys: list[str], app: str = A
     result = _run([sys.executable, "app.py"], copy, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     stage = json.loads((copy / "cdk.json").read_text())["context"]["kit"]["stage"]
+    # The workloads' stacks, and the deploy identity's (per account: no stage in its name).
     assert sorted(p.name for p in outdir.glob("*.template.json")) == sorted(
-        f"{app}-{stage}-{key}.template.json" for key in keys
+        [*(f"{app}-{stage}-{key}.template.json" for key in keys), f"{app}-{GITHUB_STACK_KEY}.template.json"]
     )
 
 

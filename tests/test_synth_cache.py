@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,27 @@ def _finished_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_prune_leaves_the_cache_alone_while_another_session_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "synth"
+    monkeypatch.setattr(synth_cache, "CACHE", cache)
+    monkeypatch.setattr(synth_cache, "ASSETS", cache / "assets")
+    (cache / "assets" / "asset.orphan").mkdir(parents=True)
+    # Another session (here a child process) holds the cache's session lock, shared.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_SH); "
+         "print('held', flush=True); time.sleep(30)", str(cache / synth_cache.SESSION_LOCK_NAME)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        synth_cache.prune()
+        assert (cache / "assets" / "asset.orphan").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    synth_cache.prune()  # alone now
+    assert not (cache / "assets" / "asset.orphan").exists()
