@@ -75,6 +75,7 @@ class Workload:
 
 
 WORKLOADS: tuple[Workload, ...] = (
+    # One entry per workload: `make workload` adds one, `make remove-workload` removes one.
     Workload("durable-etl", DurableEtlStack, read_durable_etl),
     Workload("log-export", LogExportStack, read_log_export),
     Workload("destinations", DestinationsStack, read_destinations),

@@ -116,7 +116,8 @@ def test_every_shared_bucket_uses_sse_kms_with_bucket_keys_and_the_retained_data
             assert key["DeletionPolicy"] == "Retain" == bucket["DeletionPolicy"], f"{workload}/{logical_id}"
             assert key["Properties"]["EnableKeyRotation"] is True
             buckets += 1
-    assert buckets >= 4
+    every = sum(r["Type"] == "AWS::S3::Bucket" for t in hardened.templates.values() for r in t["Resources"].values())
+    assert buckets == every > 0 or every == 0
 
 
 def test_s3_logging_may_use_the_key_of_the_access_log_buckets(hardened: KitAssembly) -> None:
@@ -135,7 +136,13 @@ def test_s3_logging_may_use_the_key_of_the_access_log_buckets(hardened: KitAssem
             (statement,) = _statements_for(key, "logging.s3.amazonaws.com")
             assert "kms:GenerateDataKey*" in statement["Action"], workload
             checked += 1
-    assert checked >= 2
+    logged = sum(
+        "LoggingConfiguration" in r.get("Properties", {})
+        for t in hardened.templates.values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::S3::Bucket"
+    )
+    assert checked == logged
 
 
 def test_logs_keys_go_with_the_stack_and_rotate(hardened: KitAssembly) -> None:

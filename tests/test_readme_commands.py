@@ -228,7 +228,8 @@ def test_the_suite_and_bench_commands_name_what_exists(command: Command) -> None
     words = shlex.split(command.text)
     if words[:2] == [".venv/bin/python", "-m"]:
         paths = [word for word in words[3:] if word.startswith("tests")]
-        assert paths and all(list(REPO_ROOT.glob(path)) for path in paths)
+        # A path exists; a pattern (`tests/*/test_template.py`) names what a workload may have.
+        assert paths and all("*" in path or (REPO_ROOT / path).exists() for path in paths)
     elif words[0] == ".venv/bin/python":
         assert REPO_ROOT / words[1] in BENCHMARKS
     else:

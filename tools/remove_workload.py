@@ -43,7 +43,7 @@ class RemoveError(Exception):
 
 
 def registered_keys(registry_text: str) -> list[str]:
-    return re.findall(r'^\s*Workload\(\s*"([a-z0-9-]+)"', registry_text, flags=re.MULTILINE)
+    return re.findall(r'\bWorkload\(\s*"([a-z0-9-]+)"', registry_text)
 
 
 def app_name(root: Path) -> str:

@@ -111,7 +111,10 @@ def old_and_new(verdicts: Verdicts) -> dict[str, tuple[str, str]]:
     requests, ids, new_results = [], [], []
     for case in CASES:
         name, kind, old_policy, change = cast(tuple[str, str, dict[str, Any], str | None], case.values)
-        edge, edge_result = next((e, r) for e, r in verdicts.edges if e.kind == kind)
+        found = next(((e, r) for e, r in verdicts.edges if e.kind == kind), None)
+        if found is None:
+            continue  # no such edge in this kit (a fork without the workload that has it)
+        edge, edge_result = found
         if change is None:
             request, new_result = edge, edge_result
         else:
@@ -127,6 +130,8 @@ def old_and_new(verdicts: Verdicts) -> dict[str, tuple[str, str]]:
 def test_the_old_shape_fails_and_the_new_one_holds(
     old_and_new: dict[str, tuple[str, str]], name: str, kind: str, old_policy: Any, change: str | None
 ) -> None:
+    if name not in old_and_new:
+        pytest.skip(f"this kit has no {kind!r} edge (the workload that has one is not registered)")
     old, new = old_and_new[name]
     if change is None:  # the old policy denied what AWS must be allowed to do
         assert (old, new) == ("ImplicitlyDenied", "Allowed")
