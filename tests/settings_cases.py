@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from stacks.kit_settings import settings_from_context
 from stacks.settings import SettingsError
 from support.synth_cache import cdk_json_context
 
@@ -25,3 +28,11 @@ def assert_one_line(error: SettingsError) -> None:
     assert len(message.splitlines()) == 1 and "\n" not in message, message
     assert len(message) < 600, message[:200]
     message.encode("utf-8")  # printable: no lone surrogates
+
+
+def assert_refused(path: str, value: Any, start: str) -> None:
+    """Setting `kit.<path>` to `value` fails with one line that starts with `start`."""
+    with pytest.raises(SettingsError) as error:
+        settings_from_context(with_setting(path, value))
+    assert_one_line(error.value)
+    assert str(error.value).startswith(start), str(error.value)[:300]

@@ -18,6 +18,7 @@ from stacks.kit_settings import settings_from_context
 from stacks.settings import SettingsError
 from stacks.workloads import WORKLOADS, workload
 from tests.conftest import REPO_ROOT, cdk_json_context
+from tests.settings_cases import with_setting
 
 # A registered workload's settings key, for checks that hold for any workload's settings.
 FIRST_WORKLOAD = WORKLOADS[0].context_key
@@ -38,15 +39,7 @@ SETTING_PATHS = sorted({*_setting_paths(cdk_json_context()["kit"]), "colour", f"
 SCHEDULE_PATHS = [path for path in SETTING_PATHS if path.endswith("schedule.expression")]
 
 
-def _with(path: str, value: Any) -> dict[str, Any]:
-    """cdk.json's context with one setting (dotted path under `kit`) replaced."""
-    context = cdk_json_context()
-    target = context["kit"]
-    *parents, leaf = path.split(".")
-    for part in parents:
-        target = target.setdefault(part, {})
-    target[leaf] = value
-    return context
+_with = with_setting
 
 
 def test_cdk_json_settings_are_valid_and_typed() -> None:

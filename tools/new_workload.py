@@ -18,6 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tools.workload_files import spellings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).resolve().parent / "workload_template"
 REGISTRY = REPO_ROOT / "stacks" / "workloads.py"
@@ -43,14 +47,7 @@ class ScaffoldError(Exception):
 
 def names(key: str) -> dict[str, str]:
     """Every spelling of the workload's name, by the placeholder the template uses for it."""
-    parts = key.split("-")
-    return {
-        "__key__": key,
-        "__snake__": "_".join(parts),
-        "__camel__": parts[0] + "".join(p.capitalize() for p in parts[1:]),
-        "__Pascal__": "".join(p.capitalize() for p in parts),
-        "__Title__": " ".join(parts).capitalize(),
-    }
+    return spellings(key)
 
 
 def fill(text: str, spelled: dict[str, str]) -> str:

@@ -12,7 +12,6 @@ workload would stay behind, the command lists it and changes nothing.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import re
 import subprocess
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools.workload_files import (
     EXAMPLE_KEY,
     REPO_ROOT,
+    app_name,
     mentions,
     outside_blocks,
     owns,
@@ -44,15 +44,6 @@ class RemoveError(Exception):
 
 def registered_keys(registry_text: str) -> list[str]:
     return re.findall(r'\bWorkload\(\s*"([a-z0-9-]+)"', registry_text)
-
-
-def app_name(root: Path) -> str:
-    tree = ast.parse((root / "stacks/settings/common.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "APP_NAME" for t in node.targets):
-            assert isinstance(node.value, ast.Constant)
-            return str(node.value.value)
-    raise RemoveError("stacks/settings/common.py has no APP_NAME")
 
 
 def unregister(text: str, key: str) -> str:

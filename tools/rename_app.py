@@ -13,7 +13,6 @@ green. Run it before the first deploy: a renamed app deploys new stacks beside t
 from __future__ import annotations
 
 import argparse
-import ast
 import keyword
 import re
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.workload_files import REPO_ROOT, refresh_snapshots, tracked_files
+from tools.workload_files import REPO_ROOT, app_name, refresh_snapshots, tracked_files
 
 # Spelled in parts so that a rename does not rewrite it here too.
 PROJECT_NAME = "-".join(("lambda", "workflow", "kit"))
@@ -34,15 +33,6 @@ APP_PATTERN = r"[a-z][a-z0-9]{1,9}"
 
 class RenameError(Exception):
     """The name cannot be used; nothing was changed."""
-
-
-def current_name(root: Path) -> str:
-    tree = ast.parse((root / "stacks/settings/common.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "APP_NAME" for t in node.targets):
-            assert isinstance(node.value, ast.Constant)
-            return str(node.value.value)
-    raise RenameError("stacks/settings/common.py has no APP_NAME")
 
 
 def spelled(old: str, new: str) -> list[tuple[re.Pattern[str], str]]:
@@ -63,7 +53,7 @@ def rename(root: Path, new: str) -> tuple[str, int, int]:
     """(old name, files rewritten, paths moved)."""
     if not re.fullmatch(APP_PATTERN, new) or keyword.iskeyword(new):
         raise RenameError(f"APP={new!r}: use 2 to 10 lowercase letters or digits, a letter first (e.g. acme)")
-    old = current_name(root)
+    old = app_name(root)
     if new == old:
         raise RenameError(f"the app is already called {old!r}")
     files = tracked_files(root)

@@ -21,6 +21,7 @@ a block, so removing one never leaves a dangling link or row behind.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -39,6 +40,18 @@ def spellings(key: str) -> dict[str, str]:
         "__Pascal__": "".join(p.capitalize() for p in parts),
         "__Title__": " ".join(parts).capitalize(),
     }
+
+
+def app_name(root: Path = REPO_ROOT) -> str:
+    """`APP_NAME` as stacks/settings/common.py of the tree at `root` spells it (read, not imported:
+    the commands may run on a copy whose modules this process has not loaded)."""
+    tree = ast.parse((root / "stacks/settings/common.py").read_text())
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or not any(getattr(t, "id", "") == "APP_NAME" for t in node.targets):
+            continue
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return node.value.value
+    raise LookupError(f"{root}/stacks/settings/common.py has no APP_NAME = '<name>'")
 
 
 def tracked_files(root: Path = REPO_ROOT) -> list[Path]:

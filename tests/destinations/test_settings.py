@@ -6,9 +6,7 @@ from typing import Any
 
 import pytest
 
-from stacks.kit_settings import settings_from_context
-from stacks.settings import SettingsError
-from tests.settings_cases import assert_one_line, with_setting
+from tests.settings_cases import assert_refused
 
 
 @pytest.mark.parametrize(
@@ -23,7 +21,4 @@ from tests.settings_cases import assert_one_line, with_setting
     ],
 )
 def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any, message: str) -> None:
-    with pytest.raises(SettingsError) as error:
-        settings_from_context(with_setting(path, value))
-    assert str(error.value).startswith(message)
-    assert_one_line(error.value)
+    assert_refused(path, value, message)

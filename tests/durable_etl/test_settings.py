@@ -9,7 +9,7 @@ import pytest
 from stacks.kit_settings import settings_from_context
 from stacks.settings import SettingsError
 from tests.conftest import cdk_json_context
-from tests.settings_cases import assert_one_line, with_setting
+from tests.settings_cases import assert_refused, with_setting
 
 
 @pytest.mark.parametrize(
@@ -21,10 +21,7 @@ from tests.settings_cases import assert_one_line, with_setting
     ],
 )
 def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any, message: str) -> None:
-    with pytest.raises(SettingsError) as error:
-        settings_from_context(with_setting(path, value))
-    assert str(error.value).startswith(message)
-    assert_one_line(error.value)
+    assert_refused(path, value, message)
 
 
 @pytest.mark.parametrize(
@@ -38,10 +35,7 @@ def test_a_wrong_value_names_key_value_and_what_is_allowed(path: str, value: Any
     ids=lambda v: v if isinstance(v, str) and len(v) <= 30 else type(v).__name__,
 )
 def test_odd_values_get_the_one_line_error(path: str, value: Any, start: str) -> None:
-    with pytest.raises(SettingsError) as error:
-        settings_from_context(with_setting(path, value))
-    assert_one_line(error.value)
-    assert str(error.value).startswith(start), str(error.value)[:300]
+    assert_refused(path, value, start)
 
 
 def test_at_expressions_are_for_the_scheduler_only() -> None:
