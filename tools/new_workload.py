@@ -14,13 +14,12 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.workload_files import spellings
+from tools.workload_files import ToolError, spellings, tidy_python, update_snapshots
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).resolve().parent / "workload_template"
@@ -115,47 +114,6 @@ def add_settings(spelled: dict[str, str]) -> None:
     CDK_JSON.write_text(json.dumps(document, indent=2) + "\n")
 
 
-def tidy(paths: list[Path]) -> None:
-    """ruff's import order and format over what was written: line breaks depend on the name's length."""
-    python = [str(p) for p in paths if p.suffix == ".py"]
-    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *command, *python],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ScaffoldError(f"ruff {command[0]} failed on the stamped files:\n{result.stdout}{result.stderr}")
-
-
-def write_snapshot(key: str) -> None:
-    """The new stack's snapshot, through the suite's own snapshot test (the others stay untouched)."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-n",
-            "0",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_snapshots.py",
-            "-k",
-            f"test_stack_matches_snapshot and {key}",
-            "--snapshot-update",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ScaffoldError(f"writing the snapshot failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("name", help="the workload key, kebab case: order-intake")
@@ -169,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         written = stamp_files(spelled)
         register(spelled)
         add_settings(spelled)
-        tidy([*written, REGISTRY])
+        tidy_python([*written, REGISTRY])
         if not args.no_snapshot:
-            write_snapshot(args.name)
-    except ScaffoldError as error:
+            # The new stack's snapshot only: the others stay untouched.
+            update_snapshots(tests=["tests/test_snapshots.py"], keyword=f"test_stack_matches_snapshot and {args.name}")
+    except (ScaffoldError, ToolError) as error:
         # Nothing half-stamped stays behind: the files go, the registry and cdk.json come back.
         for path in written:
             path.unlink(missing_ok=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools.workload_files import (
     EXAMPLE_KEY,
     REPO_ROOT,
+    ToolError,
     app_name,
     mentions,
     outside_blocks,
     owns,
-    refresh_snapshots,
     spellings,
+    tidy_python,
     tracked_files,
+    update_snapshots,
     without_blocks,
 )
 
@@ -122,9 +123,7 @@ def remove(root: Path, key: str) -> tuple[list[Path], list[str]]:
     doomed, rewrites, notes = plan(root, key)
     for path, text in rewrites.items():
         (root / path).write_text(text)
-    # The registry's tuple may now fit one line: ruff lays it out as `make lint` expects.
-    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
-        subprocess.run([sys.executable, "-m", "ruff", *command, str(REGISTRY)], cwd=root, check=True)
+    tidy_python([root / REGISTRY], root)  # ruff lays the shortened registry out as `make lint` expects
     for path in doomed:
         (root / path).unlink()
     for folder in sorted({p.parent for p in doomed}, key=lambda p: len(p.parts), reverse=True):
@@ -148,14 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         doomed, notes = remove(REPO_ROOT, args.name)
-    except RemoveError as error:
+        print(f"Removed workload {args.name!r}: {len(doomed)} files deleted; stacks/workloads.py, cdk.json updated")
+        for note in notes:
+            print(f"  {note}")
+        if notes:  # another workload's settings changed, and with them its stack
+            print("Snapshots rewritten through " + ", ".join(update_snapshots(REPO_ROOT)))
+    except (RemoveError, ToolError) as error:
         print(f"make remove-workload: {error}", file=sys.stderr)
         return 2
-    print(f"Removed workload {args.name!r}: {len(doomed)} files deleted; stacks/workloads.py, cdk.json updated")
-    for note in notes:
-        print(f"  {note}")
-    if notes:  # another workload's settings changed, and with them its stack
-        print("Snapshots rewritten through " + ", ".join(refresh_snapshots(REPO_ROOT)))
     print("Next: make synth && make test")
     return 0
 

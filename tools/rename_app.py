@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import keyword
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.workload_files import REPO_ROOT, app_name, refresh_snapshots, tracked_files
+from tools.workload_files import REPO_ROOT, ToolError, app_name, tidy_python, tracked_files, update_snapshots
 
 # Spelled in parts so that a rename does not rewrite it here too.
 PROJECT_NAME = "-".join(("lambda", "workflow", "kit"))
@@ -89,10 +88,7 @@ def rename(root: Path, new: str) -> tuple[str, int, int]:
             if not any(directory.iterdir()):
                 directory.rmdir()
     # Import order follows the new name (`acme_orders` sorts before `aws_...`): ruff puts it right.
-    python = [str(Path(renamed(str(p), old, new))) for p in rewrites if p.suffix == ".py"]
-    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
-        if python:
-            subprocess.run([sys.executable, "-m", "ruff", *command, *python], cwd=root, check=True)
+    tidy_python([Path(renamed(str(p), old, new)) for p in rewrites], root)
     return old, len(rewrites), moved
 
 
@@ -102,12 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         old, rewritten, moved = rename(REPO_ROOT, args.name)
-    except RenameError as error:
+        print(f"Renamed {old!r} to {args.name!r}: {rewritten} files rewritten, {moved} moved")
+        # Generated names carry a hash of the stack's name (a schedule group's, say): the snapshots follow.
+        print("Snapshots rewritten through " + ", ".join(update_snapshots(REPO_ROOT)))
+    except (RenameError, ToolError) as error:
         print(f"make rename: {error}", file=sys.stderr)
         return 2
-    print(f"Renamed {old!r} to {args.name!r}: {rewritten} files rewritten, {moved} moved")
-    # Generated names carry a hash of the stack's name (a schedule group's, say): the snapshots follow.
-    print("Snapshots rewritten through " + ", ".join(refresh_snapshots(REPO_ROOT)))
     print("Next: make synth && make test (stacks are now named " + f"{args.name}-<stage>-<workload>)")
     return 0
 

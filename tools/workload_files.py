@@ -134,21 +134,42 @@ def mentions(key: str) -> re.Pattern[str]:
     )
 
 
-def refresh_snapshots(root: Path = REPO_ROOT) -> list[str]:
-    """Rewrite the suite's snapshots after a command changed what the stacks are named or hold (a
-    rename, another workload's settings): through the snapshot tests themselves. Returns the files."""
-    tests = sorted(
+class ToolError(Exception):
+    """A step of a forking command failed; the message says which and what it printed."""
+
+
+def tidy_python(paths: list[Path], root: Path = REPO_ROOT) -> None:
+    """ruff's import order and layout over files a command wrote: both depend on names it chose."""
+    python = [str(p) for p in paths if p.suffix == ".py"]
+    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
+        if not python:
+            return
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *python], cwd=root, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise ToolError(f"ruff {command[0]} failed:\n{result.stdout}{result.stderr}")
+
+
+def update_snapshots(
+    root: Path = REPO_ROOT, *, tests: list[str] | None = None, keyword: str | None = None
+) -> list[str]:
+    """Rewrite snapshots through the snapshot tests themselves: `tests` (default: every test file that
+    takes a snapshot), only those matching `keyword` if given. Returns the test files run."""
+    tests = tests or sorted(
         str(path.relative_to(root))
         for path in (root / "tests").rglob("test_*.py")
         if "SnapshotAssertion" in path.read_text()
     )
+    selection = ["-k", keyword] if keyword else []
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "--snapshot-update", *tests],
+        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", *tests, *selection,
+         "--snapshot-update"],
         cwd=root,
         capture_output=True,
         text=True,
         check=False,
-    )
+    )  # fmt: skip
     if result.returncode != 0:
-        raise RuntimeError(f"rewriting the snapshots failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+        raise ToolError(f"writing the snapshots failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
     return tests

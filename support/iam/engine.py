@@ -29,18 +29,7 @@ def evaluate(simulations: Sequence[dict[str, Any]], *, timeout: float = 120) -> 
     node = shutil.which("node")
     if node is None:
         raise EngineError("node is not on PATH: install Node 20 or newer")
-    completed = subprocess.run(
-        [node, str(SCRIPT)],
-        input=json.dumps(list(simulations)),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO_ROOT,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise EngineError(f"simulate.mjs exited {completed.returncode}: {completed.stderr[-3000:]}")
-    answers = json.loads(completed.stdout)
+    answers = _simulate(node, list(simulations), timeout)
     results = []
     for simulation, answer in zip(simulations, answers, strict=True):
         if answer["result"] not in RESULTS:
@@ -58,9 +47,15 @@ def evaluate(simulations: Sequence[dict[str, Any]], *, timeout: float = 120) -> 
 
 def ignored_by_iam_simulate(simulation: dict[str, Any], *, timeout: float = 60) -> list[str]:
     """The context keys iam-simulate by itself (without simulate.mjs recovering any) leaves out."""
+    (answer,) = _simulate(shutil.which("node") or "node", [{**simulation, "engineOnly": True}], timeout)
+    return list(answer.get("ignoredContextKeys", []))
+
+
+def _simulate(node: str, simulations: list[Any], timeout: float) -> list[dict[str, Any]]:
+    """simulate.mjs's answers, one per simulation, in order."""
     completed = subprocess.run(
-        [shutil.which("node") or "node", str(SCRIPT)],
-        input=json.dumps([{**simulation, "engineOnly": True}]),
+        [node, str(SCRIPT)],
+        input=json.dumps(simulations),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -69,5 +64,5 @@ def ignored_by_iam_simulate(simulation: dict[str, Any], *, timeout: float = 60) 
     )
     if completed.returncode != 0:
         raise EngineError(f"simulate.mjs exited {completed.returncode}: {completed.stderr[-3000:]}")
-    (answer,) = json.loads(completed.stdout)
-    return list(answer.get("ignoredContextKeys", []))
+    answers: list[dict[str, Any]] = json.loads(completed.stdout)
+    return answers
