@@ -113,7 +113,9 @@ def share_assets(outdir: Path) -> None:
                 if not stored.exists():
                     raise
                 shutil.rmtree(asset) if asset.is_dir() else asset.unlink()
-        asset.symlink_to(stored)
+        # The real path: a copy of the repository reaches this store through its own `.cache` link,
+        # which is gone with the copy, while the entry stays for every later session.
+        asset.symlink_to(stored.resolve())
 
 
 def _synthesize(staging: Path, *, nag: bool, overrides: Mapping[str, Any]) -> None:
@@ -127,6 +129,12 @@ def _synthesize(staging: Path, *, nag: bool, overrides: Mapping[str, Any]) -> No
             raise
         (staging / SYNTH_ERROR).write_text(str(error))
     share_assets(staging)
+
+
+def _has_dangling_assets(entry: Path) -> bool:
+    """An entry linked to its assets through a path that is gone (a repository copy's `.cache`, from
+    before links were resolved): unusable, so it is synthesized again."""
+    return entry.is_dir() and any(link.is_symlink() and not link.exists() for link in entry.glob("asset.*"))
 
 
 def _materialise(entry: Path, outdir: Path) -> None:
@@ -171,6 +179,8 @@ def synth_kit(outdir: Path, *, nag: bool, overrides: Mapping[str, Any] | None = 
     """
     overrides = dict(overrides or {})
     entry = CACHE / cache_key(nag=nag, overrides=overrides)
+    if _has_dangling_assets(entry):
+        shutil.rmtree(entry, ignore_errors=True)
     build_once(entry, lambda staging: _synthesize(staging, nag=nag, overrides=overrides))
     os.utime(entry)  # in use: `prune` keeps it
     _materialise(entry, outdir)
@@ -240,7 +250,9 @@ def prune(now: float | None = None) -> None:
         if entry.name.endswith(".partial") and not _writer_alive(entry):
             shutil.rmtree(entry, ignore_errors=True)
             continue
-        if not entry.name.endswith(".partial") and now - entry.stat().st_mtime > KEEP_UNUSED_SECONDS:
+        if not entry.name.endswith(".partial") and (
+            now - entry.stat().st_mtime > KEEP_UNUSED_SECONDS or _has_dangling_assets(entry)
+        ):
             shutil.rmtree(entry, ignore_errors=True)
             continue
         linked.update(p.name for p in entry.glob("asset.*"))

@@ -133,3 +133,29 @@ def test_prune_leaves_the_cache_alone_while_another_session_uses_it(
         holder.wait()
     synth_cache.prune()  # alone now
     assert not (cache / "assets" / "asset.orphan").exists()
+
+
+def test_shared_assets_are_linked_by_their_real_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A repository copy reaches the store through its own `.cache` link; an entry it writes outlives
+    # the copy, so its links must not go through that link.
+    real = tmp_path / "real-cache"
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / ".cache").symlink_to(real, target_is_directory=True)
+    real.mkdir()
+    monkeypatch.setattr(synth_cache, "ASSETS", tmp_path / "copy" / ".cache" / "assets")
+    outdir = tmp_path / "out"
+    (outdir / "asset.abc").mkdir(parents=True)
+    (outdir / "asset.abc" / "handler.py").write_text("")
+    synth_cache.share_assets(outdir)
+    assert os.readlink(outdir / "asset.abc") == str(real / "assets" / "asset.abc")
+
+
+def test_an_entry_whose_assets_are_gone_is_synthesized_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    (entry / "asset.gone").symlink_to(tmp_path / "no-such-copy" / "asset.gone")
+    assert synth_cache._has_dangling_assets(entry)
+    (entry / "asset.gone").unlink()
+    (tmp_path / "asset.here").mkdir()
+    (entry / "asset.here").symlink_to(tmp_path / "asset.here")
+    assert not synth_cache._has_dangling_assets(entry)
